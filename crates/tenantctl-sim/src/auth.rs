@@ -1,0 +1,321 @@
+//! Access tokens: RS256 JWTs minted by the identity endpoint and validated by every resource
+//! (Graph, Partner Center, Exchange). Validation uses the *published* JWKS components, so a
+//! wrong JWKS document would fail every request.
+
+use crate::ids::{random_guid, Guid};
+use axum::http::HeaderMap;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+const SIGNING_KEY_PEM: &[u8] = include_bytes!("../keys/sim-signing-key.pem");
+const SIGNING_JWK: &str = include_str!("../keys/sim-signing-key.jwk.json");
+
+/// Audiences (the `aud` claim) of the resources the simulator serves.
+pub const AUD_GRAPH: &str = "https://graph.microsoft.com";
+pub const AUD_EXCHANGE: &str = "https://outlook.office365.com";
+pub const AUD_PARTNER_CENTER: &str = "https://api.partnercenter.microsoft.com";
+
+/// Maps a requested scope (`https://graph.microsoft.com/.default`, ...) to its audience.
+pub fn audience_for_scope(scope: &str) -> Option<&'static str> {
+    let resource = scope
+        .trim()
+        .trim_end_matches("/.default")
+        .trim_end_matches("/user_impersonation")
+        .trim_end_matches('/');
+    match resource.to_ascii_lowercase().as_str() {
+        "https://graph.microsoft.com" | "00000003-0000-0000-c000-000000000000" => Some(AUD_GRAPH),
+        "https://outlook.office365.com" | "https://outlook.office.com" | "00000002-0000-0ff1-ce00-000000000000" => {
+            Some(AUD_EXCHANGE)
+        }
+        "https://api.partnercenter.microsoft.com" | "fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd" => Some(AUD_PARTNER_CENTER),
+        _ => None,
+    }
+}
+
+/// Claims of a v1.0 access token as Entra mints them for Graph-style resources.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub aud: String,
+    pub iss: String,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+    pub tid: String,
+    pub oid: String,
+    pub sub: String,
+    pub appid: String,
+    pub azp: String,
+    /// "app" for client credentials, "user" for delegated tokens.
+    pub idtyp: String,
+    pub ver: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub scp: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub roles: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub upn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub unique_name: Option<String>,
+    pub uti: String,
+}
+
+pub struct Keys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    pub kid: String,
+    /// The JWK (public part) as served under `/discovery/v2.0/keys`.
+    pub jwk: serde_json::Value,
+}
+
+impl Keys {
+    pub fn load() -> Keys {
+        let jwk: serde_json::Value = serde_json::from_str(SIGNING_JWK).expect("bundled JWK parses");
+        let n = jwk["n"].as_str().expect("jwk n");
+        let e = jwk["e"].as_str().expect("jwk e");
+        Keys {
+            encoding: EncodingKey::from_rsa_pem(SIGNING_KEY_PEM).expect("bundled signing key parses"),
+            decoding: DecodingKey::from_rsa_components(n, e).expect("jwk components"),
+            kid: jwk["kid"].as_str().unwrap_or("tenantctl-sim-1").to_owned(),
+            jwk,
+        }
+    }
+
+    pub fn sign(&self, claims: &Claims) -> String {
+        let mut h = Header::new(Algorithm::RS256);
+        h.kid = Some(self.kid.clone());
+        h.typ = Some("JWT".into());
+        jsonwebtoken::encode(&h, claims, &self.encoding).expect("RS256 signing")
+    }
+
+    /// Validates signature and lifetime only; audience and tenant are the resource's checks.
+    pub fn verify(&self, token: &str) -> Result<Claims, AuthError> {
+        let mut v = Validation::new(Algorithm::RS256);
+        v.validate_aud = false;
+        v.leeway = 0;
+        v.validate_nbf = true;
+        v.set_required_spec_claims(&["exp", "nbf", "aud", "iss"]);
+        match jsonwebtoken::decode::<Claims>(token, &self.decoding, &v) {
+            Ok(d) => Ok(d.claims),
+            Err(e) => Err(match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
+                jsonwebtoken::errors::ErrorKind::ImmatureSignature => AuthError::NotYetValid,
+                jsonwebtoken::errors::ErrorKind::InvalidSignature => AuthError::BadSignature,
+                _ => AuthError::Malformed,
+            }),
+        }
+    }
+}
+
+pub fn now_unix() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Who is calling: what a resource learns from a valid token.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub tenant_id: Guid,
+    pub app_id: Guid,
+    pub oid: Guid,
+    /// Delegated (user) token; else app-only.
+    pub delegated: bool,
+    pub upn: Option<String>,
+    pub scopes: Vec<String>,
+    pub roles: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthError {
+    Missing,
+    Malformed,
+    BadSignature,
+    Expired,
+    NotYetValid,
+    WrongAudience,
+}
+
+impl AuthError {
+    /// Graph's 401 message for each failure (code `InvalidAuthenticationToken`).
+    pub fn graph_message(self) -> &'static str {
+        match self {
+            AuthError::Missing => "Access token is empty.",
+            AuthError::Malformed => "IDX14100: JWT is not well formed, there are no dots (.).",
+            AuthError::BadSignature => "Access token validation failure.",
+            AuthError::Expired => "Lifetime validation failed, the token is expired.",
+            AuthError::NotYetValid => "Lifetime validation failed, the token is not yet valid.",
+            AuthError::WrongAudience => "Access token validation failure. Invalid audience.",
+        }
+    }
+}
+
+/// Reads the bearer token, verifies it and checks the audience.
+pub fn authenticate(keys: &Keys, headers: &HeaderMap, audience: &str) -> Result<Caller, AuthError> {
+    let raw = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or(AuthError::Missing)?;
+    let token = raw
+        .strip_prefix("Bearer ")
+        .or_else(|| raw.strip_prefix("bearer "))
+        .ok_or(AuthError::Missing)?
+        .trim();
+    if token.is_empty() {
+        return Err(AuthError::Missing);
+    }
+    if token.matches('.').count() != 2 {
+        return Err(AuthError::Malformed);
+    }
+    let c = keys.verify(token)?;
+    if !c.aud.eq_ignore_ascii_case(audience) {
+        return Err(AuthError::WrongAudience);
+    }
+    let parse = |s: &str| s.parse::<Guid>().map_err(|_| AuthError::Malformed);
+    Ok(Caller {
+        tenant_id: parse(&c.tid)?,
+        app_id: parse(&c.appid)?,
+        oid: parse(&c.oid)?,
+        delegated: c.idtyp == "user",
+        upn: c.upn.clone(),
+        scopes: c
+            .scp
+            .as_deref()
+            .map(|s| s.split(' ').map(str::to_owned).collect())
+            .unwrap_or_default(),
+        roles: c.roles.clone().unwrap_or_default(),
+    })
+}
+
+/// What a token is for; the identity endpoint fills it, [`mint`] signs it.
+pub struct TokenRequest<'a> {
+    pub tenant_id: Guid,
+    pub audience: &'a str,
+    pub app_id: Guid,
+    /// `Some((oid, upn))` for a delegated token.
+    pub user: Option<(Guid, &'a str)>,
+    pub lifetime_secs: i64,
+}
+
+/// Delegated scopes a partner's multi-tenant app typically holds (Secure Application Model).
+pub const DELEGATED_GRAPH_SCOPES: &str = "Directory.AccessAsUser.All Directory.ReadWrite.All Domain.ReadWrite.All DelegatedAdminRelationship.ReadWrite.All Reports.Read.All User.ReadWrite.All";
+/// Application permissions consented for app-only calls.
+pub const APP_GRAPH_ROLES: &[&str] = &[
+    "Directory.Read.All",
+    "Domain.ReadWrite.All",
+    "User.ReadWrite.All",
+    "Reports.Read.All",
+    "Organization.Read.All",
+];
+
+pub fn mint(keys: &Keys, req: &TokenRequest<'_>) -> String {
+    let now = now_unix();
+    let (oid, idtyp, scp, roles, upn) = match req.user {
+        Some((oid, upn)) => {
+            let scp = match req.audience {
+                AUD_GRAPH => DELEGATED_GRAPH_SCOPES.to_owned(),
+                AUD_EXCHANGE => "Exchange.Manage".to_owned(),
+                _ => "user_impersonation".to_owned(),
+            };
+            (oid, "user", Some(scp), None, Some(upn.to_owned()))
+        }
+        None => {
+            let roles = match req.audience {
+                AUD_GRAPH => APP_GRAPH_ROLES.iter().map(|s| s.to_string()).collect(),
+                AUD_EXCHANGE => vec!["Exchange.ManageAsApp".to_owned()],
+                _ => vec![],
+            };
+            // An app-only token's oid is the service principal's object id in that tenant.
+            (
+                Guid::from_parts(&[req.app_id.tail_u32() as u64, req.tenant_id.tail_u32() as u64, 0x5E]),
+                "app",
+                None,
+                Some(roles),
+                None,
+            )
+        }
+    };
+    let claims = Claims {
+        aud: req.audience.to_owned(),
+        iss: format!("https://sts.windows.net/{}/", req.tenant_id),
+        iat: now,
+        nbf: now,
+        exp: now + req.lifetime_secs,
+        tid: req.tenant_id.to_string(),
+        oid: oid.to_string(),
+        sub: oid.to_string(),
+        appid: req.app_id.to_string(),
+        azp: req.app_id.to_string(),
+        idtyp: idtyp.to_owned(),
+        ver: "1.0".to_owned(),
+        scp,
+        roles,
+        unique_name: upn.clone(),
+        upn,
+        uti: random_guid().to_string(),
+    };
+    keys.sign(&claims)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(token: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(http::header::AUTHORIZATION, format!("Bearer {token}").parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn minted_tokens_validate_and_wrong_audience_or_tampering_fails() {
+        let keys = Keys::load();
+        let t = Guid::from_parts(&[1]);
+        let app = Guid::from_parts(&[2]);
+        let tok = mint(
+            &keys,
+            &TokenRequest {
+                tenant_id: t,
+                audience: AUD_GRAPH,
+                app_id: app,
+                user: None,
+                lifetime_secs: 60,
+            },
+        );
+        let c = authenticate(&keys, &headers(&tok), AUD_GRAPH).unwrap();
+        assert_eq!(c.tenant_id, t);
+        assert!(!c.delegated);
+        assert_eq!(
+            authenticate(&keys, &headers(&tok), AUD_PARTNER_CENTER).unwrap_err(),
+            AuthError::WrongAudience
+        );
+        // Flip one character in the middle of the signature.
+        let mut bad: Vec<char> = tok.chars().collect();
+        let k = bad.len() - 20;
+        bad[k] = if bad[k] == 'A' { 'B' } else { 'A' };
+        let bad: String = bad.into_iter().collect();
+        assert_eq!(
+            authenticate(&keys, &headers(&bad), AUD_GRAPH).unwrap_err(),
+            AuthError::BadSignature
+        );
+        assert_eq!(
+            authenticate(&keys, &HeaderMap::new(), AUD_GRAPH).unwrap_err(),
+            AuthError::Missing
+        );
+        let expired = mint(
+            &keys,
+            &TokenRequest {
+                tenant_id: t,
+                audience: AUD_GRAPH,
+                app_id: app,
+                user: None,
+                lifetime_secs: -5,
+            },
+        );
+        assert_eq!(
+            authenticate(&keys, &headers(&expired), AUD_GRAPH).unwrap_err(),
+            AuthError::Expired
+        );
+    }
+}

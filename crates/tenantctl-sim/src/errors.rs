@@ -1,0 +1,125 @@
+//! Error bodies exactly as each Microsoft service sends them.
+
+use crate::ids::{random_guid, Guid};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+
+/// Graph's `Date`-like timestamp in `innerError.date` ("2025-02-13T10:17:06", no zone).
+pub fn graph_error_date() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        now.year(),
+        now.month() as u8,
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second()
+    )
+}
+
+/// Per-request ids: Graph echoes `client-request-id` when the caller sent one.
+#[derive(Clone, Debug)]
+pub struct RequestIds {
+    pub request_id: Guid,
+    pub client_request_id: String,
+}
+
+impl RequestIds {
+    pub fn from_headers(h: &HeaderMap) -> RequestIds {
+        let request_id = random_guid();
+        let client_request_id = h
+            .get("client-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .unwrap_or_else(|| request_id.to_string());
+        RequestIds {
+            request_id,
+            client_request_id,
+        }
+    }
+}
+
+/// Microsoft Graph error envelope (learn.microsoft.com/graph/errors):
+/// `{"error":{"code","message","innerError":{"date","request-id","client-request-id"}}}`.
+pub fn graph_error(status: StatusCode, code: &str, message: &str, ids: &RequestIds) -> Response {
+    let body = json!({
+        "error": {
+            "code": code,
+            "message": message,
+            "innerError": {
+                "date": graph_error_date(),
+                "request-id": ids.request_id.to_string(),
+                "client-request-id": ids.client_request_id,
+            }
+        }
+    });
+    let mut r = (status, axum::Json(body)).into_response();
+    graph_headers(r.headers_mut(), ids);
+    r
+}
+
+/// Headers Graph puts on every response.
+pub fn graph_headers(h: &mut HeaderMap, ids: &RequestIds) {
+    if let Ok(v) = HeaderValue::from_str(&ids.request_id.to_string()) {
+        h.insert(HeaderName::from_static("request-id"), v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&ids.client_request_id) {
+        h.insert(HeaderName::from_static("client-request-id"), v);
+    }
+    h.insert(
+        HeaderName::from_static("x-ms-ags-diagnostic"),
+        HeaderValue::from_static(r#"{"ServerInfo":{"DataCenter":"Local","Slice":"E","Ring":"5","ScaleUnit":"000","RoleInstance":"tenantctl-sim"}}"#),
+    );
+}
+
+/// A JSON 200 (or other) response with Graph's headers.
+pub fn graph_json(status: StatusCode, body: Value, ids: &RequestIds) -> Response {
+    let mut r = (status, axum::Json(body)).into_response();
+    graph_headers(r.headers_mut(), ids);
+    r
+}
+
+/// Identity platform error (learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow#error-response):
+/// `error`, `error_description` (AADSTS code first, then Trace ID, Correlation ID, Timestamp),
+/// `error_codes`, `timestamp`, `trace_id`, `correlation_id`, `error_uri`.
+pub fn aad_error(status: StatusCode, error: &str, code: u32, text: &str) -> Response {
+    let trace_id = random_guid().to_string();
+    let correlation_id = random_guid().to_string();
+    let now = time::OffsetDateTime::now_utc();
+    let timestamp = format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}Z",
+        now.year(),
+        now.month() as u8,
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second()
+    );
+    let body = json!({
+        "error": error,
+        "error_description": format!(
+            "AADSTS{code}: {text} Trace ID: {trace_id} Correlation ID: {correlation_id} Timestamp: {timestamp}"
+        ),
+        "error_codes": [code],
+        "timestamp": timestamp,
+        "trace_id": trace_id,
+        "correlation_id": correlation_id,
+        "error_uri": format!("https://login.microsoftonline.com/error?code={code}"),
+    });
+    (status, axum::Json(body)).into_response()
+}
+
+/// Partner Center error (`{"code","description","data","source"}`).
+pub fn partner_center_error(status: StatusCode, code: u32, description: &str) -> Response {
+    let body = json!({ "code": code, "description": description, "data": [], "source": "PartnerFD" });
+    let mut r = (status, axum::Json(body)).into_response();
+    let id = random_guid().to_string();
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        r.headers_mut()
+            .insert(HeaderName::from_static("ms-requestid"), v.clone());
+        r.headers_mut().insert(HeaderName::from_static("ms-correlationid"), v);
+    }
+    r
+}

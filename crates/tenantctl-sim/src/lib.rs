@@ -1,0 +1,22 @@
+//! `tenantctl-sim`: a local, faithful emulation of the Microsoft services a CSP partner uses
+//! (identity platform, Graph, Partner Center), holding one partner and many customer tenants.
+//! It shares no code or models with the tenantctl client: it follows Microsoft's published
+//! contracts on its own, so a typo on one side cannot hide on both.
+//!
+//! Use it as a library (`server::start`) or as the `tenantctl-sim` binary.
+
+pub mod auth;
+pub mod control;
+pub mod errors;
+pub mod faults;
+pub mod fleet;
+pub mod graph;
+pub mod identity;
+pub mod ids;
+pub mod names;
+pub mod partner_center;
+pub mod server;
+pub mod skus;
+pub mod throttle;
+
+pub use server::{start, RunningSim, Sim, SimConfig};
