@@ -1,1 +1,166 @@
-fn main() {}
+//! Simulator benchmark: start time and memory at 1,000 and 10,000 tenants, and cheap-GET
+//! throughput. Run with `cargo bench -p tenantctl-sim` (release build); prints its figures.
+//!
+//! Start time is measured on the real binary, from spawn to its ready line; memory is the
+//! child's resident set (VmRSS) right after start and its peak (VmHWM) after the load.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn spawn_sim(args: &[&str]) -> (Child, serde_json::Value, Duration) {
+    let t0 = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tenantctl-sim"))
+        .arg("serve")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn tenantctl-sim");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("ready line");
+    let elapsed = t0.elapsed();
+    let ready: serde_json::Value = serde_json::from_str(&line).expect("ready line is JSON");
+    (child, ready, elapsed)
+}
+
+fn proc_kib(pid: u32, field: &str) -> u64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    s.lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+async fn customer_token(http: &reqwest::Client, ready: &serde_json::Value) -> String {
+    let base = ready["base_url"].as_str().unwrap();
+    let tenants: serde_json::Value = http
+        .get(format!("{base}/_sim/tenants"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let customer = tenants["tenants"]
+        .as_array()
+        .and_then(|a| a.iter().find(|t| t["trouble"] == "none" && t["kind"] != "partner"))
+        .expect("a healthy customer");
+    let tid = customer["id"].as_str().unwrap();
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("client_id", ready["client_id"].as_str().unwrap()),
+        ("client_secret", ready["client_secret"].as_str().unwrap()),
+        ("refresh_token", ready["refresh_token"].as_str().unwrap()),
+        ("scope", "https://graph.microsoft.com/.default"),
+    ];
+    let r: serde_json::Value = http
+        .post(format!("{base}/login/{tid}/oauth2/v2.0/token"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    r["access_token"].as_str().expect("access token").to_owned()
+}
+
+async fn load(url: String, token: String, concurrency: usize, secs: u64) -> (f64, u64, u64) {
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()
+        .unwrap();
+    let ok = Arc::new(AtomicU64::new(0));
+    let bad = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let t0 = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (http, url, token, ok, bad) = (http.clone(), url.clone(), token.clone(), ok.clone(), bad.clone());
+        tasks.push(tokio::spawn(async move {
+            while Instant::now() < deadline {
+                match http.get(&url).bearer_auth(&token).send().await {
+                    Ok(r) if r.status().is_success() => {
+                        let _ = r.bytes().await;
+                        ok.fetch_add(1, Ordering::Relaxed);
+                    }
+                    _ => {
+                        bad.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    let el = t0.elapsed().as_secs_f64();
+    let okn = ok.load(Ordering::Relaxed);
+    (okn as f64 / el, okn, bad.load(Ordering::Relaxed))
+}
+
+fn main() {
+    // `cargo test --benches` runs bench targets with no `--bench` flag: do nothing then.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    println!(
+        "tenantctl-sim benchmark ({} cores)",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    );
+    println!("{:>8} {:>10} {:>12} {:>12}", "tenants", "users", "start_ms", "rss_MiB");
+    for n in [1_000u32, 10_000] {
+        let (mut child, ready, start) = spawn_sim(&["--tenants", &n.to_string(), "--seed", "1", "--no-throttle"]);
+        std::thread::sleep(Duration::from_millis(200));
+        let rss = proc_kib(child.id(), "VmRSS:");
+        println!(
+            "{:>8} {:>10} {:>12.0} {:>12.1}",
+            n,
+            ready["users"],
+            start.as_secs_f64() * 1000.0,
+            mib(rss)
+        );
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (mut child, ready, _) = spawn_sim(&["--tenants", "1000", "--seed", "1", "--no-throttle"]);
+    let base = ready["base_url"].as_str().unwrap().to_owned();
+    let secs = std::env::var("SIM_BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    rt.block_on(async {
+        let http = reqwest::Client::new();
+        let token = customer_token(&http, &ready).await;
+        println!("\nthroughput over {secs} s, 64 connections, load generator on the same machine:");
+        for path in [
+            "/graph/v1.0/organization",
+            "/graph/v1.0/users?$top=1",
+            "/graph/v1.0/users?$top=100",
+        ] {
+            let (rps, ok, bad) = load(format!("{base}{path}"), token.clone(), 64, secs).await;
+            println!("  GET {path:<32} {rps:>9.0} req/s  ({ok} ok, {bad} failed)");
+        }
+    });
+    println!(
+        "\npeak RSS of the 1,000-tenant simulator after the load: {:.1} MiB",
+        mib(proc_kib(child.id(), "VmHWM:"))
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
