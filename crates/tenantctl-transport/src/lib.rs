@@ -1,0 +1,13 @@
+//! tenantctl's transport and auth: clouds and endpoints, credentials and a single-flight
+//! token cache, one retry classifier with a global retry budget, and paging streams.
+
+pub mod api;
+pub mod cloud;
+pub mod http;
+pub mod retry;
+pub mod token;
+
+pub use api::{graph_pages, partner_center_pages, Api, ApiError, Page};
+pub use cloud::{CloudName, Endpoints, Resource};
+pub use http::{Executor, Request, Response, RetryPolicy, TransportError};
+pub use token::{AadKind, AccessToken, Credential, RefreshTokenStore, Secret, TokenError, TokenProvider};

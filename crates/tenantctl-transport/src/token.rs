@@ -1,0 +1,546 @@
+//! Tokens: credentials, the OAuth flows (through the `oauth2` crate, over our retrying
+//! executor), the refresh-token store, and a per-(tenant, resource) cache with early refresh
+//! and single-flight: 500 tasks wanting the same token cause one token request.
+//!
+//! Contracts: learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow,
+//! v2-oauth2-auth-code-flow (refresh), v2-oauth2-device-code, reference-error-codes.
+
+use crate::cloud::{Endpoints, Resource};
+use crate::http::{Executor, TransportError};
+use oauth2::basic::{BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenResponse};
+use oauth2::{
+    AuthType, ClientId, ClientSecret, DeviceAuthorizationUrl, EndpointNotSet, EndpointSet, RefreshToken,
+    RequestTokenError, Scope, StandardRevocableToken, TokenResponse, TokenUrl,
+};
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A secret string whose `Debug`/`Display` never print it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(Arc<str>);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Secret {
+        Secret(Arc::from(s.into()))
+    }
+    /// The secret itself: for an `Authorization` header or a form field only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Where the partner's stored refresh token lives; rotated tokens replace it (file 0600).
+pub struct RefreshTokenStore {
+    current: Mutex<Secret>,
+    file: Option<PathBuf>,
+    last_saved: Mutex<Option<Instant>>,
+}
+
+impl RefreshTokenStore {
+    pub fn new(token: Secret, file: Option<PathBuf>) -> RefreshTokenStore {
+        RefreshTokenStore {
+            current: Mutex::new(token),
+            file,
+            last_saved: Mutex::new(None),
+        }
+    }
+
+    pub fn get(&self) -> Secret {
+        self.current.lock().clone()
+    }
+
+    /// Keeps the newest token; persists it at most every 10 minutes (the old one stays valid:
+    /// Entra does not revoke a refresh token when it is redeemed).
+    pub fn rotate(&self, new: Secret) {
+        *self.current.lock() = new.clone();
+        let Some(path) = &self.file else { return };
+        let mut last = self.last_saved.lock();
+        if last.is_some_and(|t| t.elapsed() < Duration::from_secs(600)) {
+            return;
+        }
+        if let Err(e) = write_private_file(path, new.expose()) {
+            tracing::warn!("could not save the rotated refresh token to {}: {e}", path.display());
+        } else {
+            *last = Some(Instant::now());
+        }
+    }
+}
+
+/// Writes a file readable by its owner only (0600 on Unix), atomically.
+pub fn write_private_file(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("tmp");
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(&tmp)?;
+    f.write_all(contents.as_bytes())?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
+}
+
+/// How tenantctl proves who it is.
+#[derive(Clone)]
+pub enum Credential {
+    /// App-only: `client_credentials` with a client secret.
+    ClientSecret { client_id: String, secret: Secret },
+    /// Delegated (GDAP, Secure Application Model): the partner account's refresh token,
+    /// redeemed per customer tenant and resource; `secret` for a confidential app.
+    RefreshToken {
+        client_id: String,
+        secret: Option<Secret>,
+        store: Arc<RefreshTokenStore>,
+    },
+}
+
+impl Credential {
+    pub fn client_id(&self) -> &str {
+        match self {
+            Credential::ClientSecret { client_id, .. } | Credential::RefreshToken { client_id, .. } => client_id,
+        }
+    }
+    fn flow(&self) -> &'static str {
+        match self {
+            Credential::ClientSecret { .. } => "client_credentials",
+            Credential::RefreshToken { .. } => "refresh_token",
+        }
+    }
+}
+
+/// Microsoft's token error body: `error`, `error_description`, `error_codes`, ids.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AadErrorResponse {
+    pub error: String,
+    #[serde(default)]
+    pub error_description: Option<String>,
+    #[serde(default)]
+    pub error_codes: Vec<u32>,
+    #[serde(default)]
+    pub trace_id: Option<String>,
+    #[serde(default)]
+    pub correlation_id: Option<String>,
+}
+
+impl fmt::Display for AadErrorResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {}",
+            self.error,
+            first_sentence(self.error_description.as_deref().unwrap_or(""))
+        )
+    }
+}
+
+impl oauth2::ErrorResponse for AadErrorResponse {}
+
+/// The AADSTS description's first line, without the trailing trace/correlation ids.
+pub fn first_sentence(d: &str) -> String {
+    let d = d.split(" Trace ID:").next().unwrap_or(d);
+    d.lines().next().unwrap_or("").trim().to_owned()
+}
+
+/// What a token failure means for a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AadKind {
+    /// The app is not consented in the tenant (65001, 90099, 700016, 650051/650052).
+    ConsentMissing,
+    /// No GDAP relationship/assignment covers the user here (50020, 50034, 51004, 530034).
+    NoAccess,
+    /// Unknown tenant (90002).
+    TenantNotFound,
+    /// Bad or expired client secret/certificate: nothing will work (7000215, 7000222, 700027).
+    BadCredentials,
+    /// The stored refresh token is expired/revoked or needs MFA: run `tenantctl login`.
+    ReauthRequired,
+    /// Throttled or temporarily unavailable even after retries.
+    Transient,
+    Other,
+}
+
+impl AadKind {
+    pub fn from_code(code: Option<u32>, error: &str) -> AadKind {
+        match code {
+            Some(65001 | 90099 | 700016 | 650051 | 650052) => AadKind::ConsentMissing,
+            Some(50020 | 50034 | 51004 | 530034 | 50177) => AadKind::NoAccess,
+            Some(90002) => AadKind::TenantNotFound,
+            Some(7000215 | 7000222 | 700027 | 7000218 | 700025) => AadKind::BadCredentials,
+            Some(700082 | 70008 | 50173 | 70043 | 50076 | 50079 | 50078 | 9002313 | 70000) => AadKind::ReauthRequired,
+            Some(90055 | 90024 | 90006 | 90033) => AadKind::Transient,
+            _ if error == "temporarily_unavailable" => AadKind::Transient,
+            _ => AadKind::Other,
+        }
+    }
+
+    /// Failures that concern the whole run, not one tenant.
+    pub fn is_fatal(self) -> bool {
+        matches!(self, AadKind::BadCredentials | AadKind::ReauthRequired)
+    }
+}
+
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("token for {tenant}: AADSTS{code}: {summary}", code = code.map(|c| c.to_string()).unwrap_or_else(|| "?".into()))]
+    Aad {
+        tenant: String,
+        kind: AadKind,
+        code: Option<u32>,
+        error: String,
+        summary: String,
+    },
+    #[error("token for {tenant}: {message}")]
+    Transport { tenant: String, message: String },
+}
+
+impl TokenError {
+    pub fn kind(&self) -> AadKind {
+        match self {
+            TokenError::Aad { kind, .. } => *kind,
+            TokenError::Transport { .. } => AadKind::Transient,
+        }
+    }
+}
+
+/// An access token and when to stop using it.
+#[derive(Clone)]
+pub struct AccessToken {
+    pub token: Secret,
+    pub expires_at: Instant,
+    /// Refresh this long before expiry (a fifth of the lifetime, at most 5 minutes).
+    pub refresh_margin: Duration,
+}
+
+impl AccessToken {
+    pub fn is_fresh(&self, now: Instant) -> bool {
+        now + self.refresh_margin < self.expires_at
+    }
+}
+
+impl fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccessToken")
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+type AadClient = oauth2::Client<
+    AadErrorResponse,
+    BasicTokenResponse,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointSet,
+>;
+
+#[derive(Default)]
+enum SlotState {
+    #[default]
+    Empty,
+    Ready(AccessToken),
+    /// A definite failure (not a transient one), remembered briefly so that a tenant without
+    /// consent does not cost one token request per waiting task.
+    Failed(TokenError, Instant),
+}
+
+#[derive(Default)]
+struct Slot {
+    state: tokio::sync::Mutex<SlotState>,
+}
+
+const FAILURE_TTL: Duration = Duration::from_secs(30);
+
+/// Issues access tokens per (tenant, resource) for one credential, cached and single-flight.
+pub struct TokenProvider {
+    endpoints: Endpoints,
+    credential: Credential,
+    executor: Executor,
+    slots: Mutex<HashMap<(String, Resource), Arc<Slot>>>,
+    requests: AtomicU64,
+}
+
+impl TokenProvider {
+    pub fn new(endpoints: Endpoints, credential: Credential, executor: Executor) -> TokenProvider {
+        TokenProvider {
+            endpoints,
+            credential,
+            executor,
+            slots: Mutex::new(HashMap::new()),
+            requests: AtomicU64::new(0),
+        }
+    }
+
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
+    }
+
+    /// Token requests sent so far (cache misses).
+    pub fn token_requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// A token for `resource` in `tenant` (GUID or domain), from the cache when fresh.
+    pub async fn token(&self, tenant: &str, resource: Resource) -> Result<AccessToken, TokenError> {
+        let key = (tenant.to_ascii_lowercase(), resource);
+        let slot = self.slots.lock().entry(key).or_default().clone();
+        let mut st = slot.state.lock().await;
+        let now = Instant::now();
+        match &*st {
+            SlotState::Ready(t) if t.is_fresh(now) => return Ok(t.clone()),
+            SlotState::Failed(e, at) if now.duration_since(*at) < FAILURE_TTL => return Err(e.clone()),
+            _ => {}
+        }
+        let r = self.fetch(tenant, resource).await;
+        *st = match &r {
+            Ok(t) => SlotState::Ready(t.clone()),
+            Err(e) if e.kind() != AadKind::Transient => SlotState::Failed(e.clone(), Instant::now()),
+            Err(_) => SlotState::Empty,
+        };
+        r
+    }
+
+    /// Forgets a token the resource rejected (401), so the next call fetches a new one.
+    pub async fn invalidate(&self, tenant: &str, resource: Resource, rejected: &Secret) {
+        let slot = self.slots.lock().get(&(tenant.to_ascii_lowercase(), resource)).cloned();
+        if let Some(slot) = slot {
+            let mut st = slot.state.lock().await;
+            if matches!(&*st, SlotState::Ready(t) if &t.token == rejected) {
+                *st = SlotState::Empty;
+            }
+        }
+    }
+
+    async fn fetch(&self, tenant: &str, resource: Resource) -> Result<AccessToken, TokenError> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let url = TokenUrl::new(self.endpoints.token_url(tenant)).map_err(|e| TokenError::Transport {
+            tenant: tenant.into(),
+            message: format!("bad token URL: {e}"),
+        })?;
+        let mut client: AadClient =
+            oauth2::Client::new(ClientId::new(self.credential.client_id().to_owned())).set_token_uri(url);
+        client = client.set_auth_type(AuthType::RequestBody);
+        let scope = Scope::new(self.endpoints.scope(resource));
+        let exec = self.executor.clone();
+        let http = move |req: oauth2::HttpRequest| {
+            let exec = exec.clone();
+            async move { exec.oauth_http(req).await }
+        };
+        tracing::debug!(tenant, ?resource, flow = self.credential.flow(), "requesting token");
+        let result = match &self.credential {
+            Credential::ClientSecret { secret, .. } => {
+                client
+                    .set_client_secret(ClientSecret::new(secret.expose().to_owned()))
+                    .exchange_client_credentials()
+                    .add_scope(scope)
+                    .request_async(&http)
+                    .await
+            }
+            Credential::RefreshToken { secret, store, .. } => {
+                if let Some(s) = secret {
+                    client = client.set_client_secret(ClientSecret::new(s.expose().to_owned()));
+                }
+                let rt = RefreshToken::new(store.get().expose().to_owned());
+                let r = client
+                    .exchange_refresh_token(&rt)
+                    .add_scope(scope)
+                    .request_async(&http)
+                    .await;
+                if let Ok(ok) = &r {
+                    if let Some(new_rt) = ok.refresh_token() {
+                        store.rotate(Secret::new(new_rt.secret().clone()));
+                    }
+                }
+                r
+            }
+        };
+        match result {
+            Ok(resp) => {
+                let lifetime = resp.expires_in().unwrap_or(Duration::from_secs(3599));
+                Ok(AccessToken {
+                    token: Secret::new(resp.access_token().secret().clone()),
+                    expires_at: Instant::now() + lifetime,
+                    refresh_margin: (lifetime / 5).min(Duration::from_secs(300)),
+                })
+            }
+            Err(e) => Err(map_token_error(tenant, e)),
+        }
+    }
+
+    /// Interactive sign-in of the partner's admin with the device code flow; returns the
+    /// refresh token to store. `show` prints the instructions (code and URL) to the user.
+    pub async fn device_code_login(
+        endpoints: &Endpoints,
+        executor: &Executor,
+        client_id: &str,
+        tenant: &str,
+        show: impl Fn(&str, &str),
+    ) -> Result<Secret, TokenError> {
+        let err = |m: String| TokenError::Transport {
+            tenant: tenant.into(),
+            message: m,
+        };
+        let client: oauth2::Client<
+            AadErrorResponse,
+            BasicTokenResponse,
+            BasicTokenIntrospectionResponse,
+            StandardRevocableToken,
+            BasicRevocationErrorResponse,
+            EndpointNotSet,
+            EndpointSet,
+            EndpointNotSet,
+            EndpointNotSet,
+            EndpointSet,
+        > = oauth2::Client::new(ClientId::new(client_id.to_owned()))
+            .set_auth_type(AuthType::RequestBody)
+            .set_token_uri(TokenUrl::new(endpoints.token_url(tenant)).map_err(|e| err(e.to_string()))?)
+            .set_device_authorization_url(
+                DeviceAuthorizationUrl::new(endpoints.device_code_url(tenant)).map_err(|e| err(e.to_string()))?,
+            );
+        let exec = executor.clone();
+        let http = move |req: oauth2::HttpRequest| {
+            let exec = exec.clone();
+            async move { exec.oauth_http(req).await }
+        };
+        let details: oauth2::StandardDeviceAuthorizationResponse = client
+            .exchange_device_code()
+            .add_scope(Scope::new("offline_access".into()))
+            .add_scope(Scope::new(endpoints.scope(Resource::Graph)))
+            .request_async(&http)
+            .await
+            .map_err(|e| map_token_error(tenant, e))?;
+        show(details.verification_uri().as_str(), details.user_code().secret());
+        let tok = client
+            .exchange_device_access_token(&details)
+            .request_async(&http, tokio::time::sleep, None)
+            .await
+            .map_err(|e| match e {
+                RequestTokenError::ServerResponse(r) => TokenError::Aad {
+                    tenant: tenant.into(),
+                    kind: AadKind::Other,
+                    code: None,
+                    error: r.error().as_ref().to_owned(),
+                    summary: r.error_description().cloned().unwrap_or_default(),
+                },
+                other => err(other.to_string()),
+            })?;
+        tok.refresh_token()
+            .map(|r| Secret::new(r.secret().clone()))
+            .ok_or_else(|| err("the sign-in returned no refresh token (was offline_access granted?)".into()))
+    }
+}
+
+fn map_token_error(tenant: &str, e: RequestTokenError<TransportError, AadErrorResponse>) -> TokenError {
+    match e {
+        RequestTokenError::ServerResponse(r) => {
+            let desc = r.error_description.clone().unwrap_or_default();
+            let code = r.error_codes.first().copied().or_else(|| aadsts_code(&desc));
+            TokenError::Aad {
+                tenant: tenant.into(),
+                kind: AadKind::from_code(code, &r.error),
+                code,
+                error: r.error.clone(),
+                summary: first_sentence(desc.trim_start_matches(&format!("AADSTS{}: ", code.unwrap_or(0)))),
+            }
+        }
+        RequestTokenError::Request(t) => TokenError::Transport {
+            tenant: tenant.into(),
+            message: t.to_string(),
+        },
+        RequestTokenError::Parse(p, body) => TokenError::Transport {
+            tenant: tenant.into(),
+            message: format!(
+                "unreadable token response ({p}): {}",
+                String::from_utf8_lossy(&body[..body.len().min(200)])
+            ),
+        },
+        RequestTokenError::Other(m) => TokenError::Transport {
+            tenant: tenant.into(),
+            message: m,
+        },
+    }
+}
+
+/// `AADSTS700016: ...` → 700016.
+pub fn aadsts_code(desc: &str) -> Option<u32> {
+    let rest = desc.trim_start().strip_prefix("AADSTS")?;
+    let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+    digits.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aadsts_codes_map_to_what_they_mean_for_a_run() {
+        let k = |c| AadKind::from_code(Some(c), "invalid_grant");
+        assert_eq!(k(65001), AadKind::ConsentMissing);
+        assert_eq!(k(700016), AadKind::ConsentMissing);
+        assert_eq!(k(50020), AadKind::NoAccess);
+        assert_eq!(k(90002), AadKind::TenantNotFound);
+        assert_eq!(k(7000215), AadKind::BadCredentials);
+        assert!(k(7000215).is_fatal());
+        assert_eq!(k(700082), AadKind::ReauthRequired);
+        assert_eq!(k(50173), AadKind::ReauthRequired);
+        assert!(!k(65001).is_fatal());
+        assert_eq!(AadKind::from_code(None, "temporarily_unavailable"), AadKind::Transient);
+        assert_eq!(AadKind::from_code(Some(12345), "invalid_request"), AadKind::Other);
+    }
+
+    #[test]
+    fn descriptions_yield_code_and_first_sentence() {
+        let d = "AADSTS65001: The user or administrator has not consented to use the application. Trace ID: 1 Correlation ID: 2 Timestamp: x";
+        assert_eq!(aadsts_code(d), Some(65001));
+        assert_eq!(
+            first_sentence(d),
+            "AADSTS65001: The user or administrator has not consented to use the application."
+        );
+        assert_eq!(aadsts_code("nothing"), None);
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let s = Secret::new("super-secret");
+        assert_eq!(format!("{s:?}"), "Secret(***)");
+        let t = AccessToken {
+            token: s,
+            expires_at: Instant::now(),
+            refresh_margin: Duration::ZERO,
+        };
+        assert!(!format!("{t:?}").contains("super-secret"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn private_files_are_0600() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("tenantctl-test-{}", std::process::id()));
+        let p = dir.join("rt");
+        write_private_file(&p, "x").unwrap();
+        assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
