@@ -14,6 +14,7 @@ pub mod graph;
 pub mod identity;
 pub mod ids;
 pub mod names;
+pub mod odata;
 pub mod partner_center;
 pub mod server;
 pub mod skus;

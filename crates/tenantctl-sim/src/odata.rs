@@ -1,0 +1,1 @@
+//! OData query options as Graph parses them (being written).
