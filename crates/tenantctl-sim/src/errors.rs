@@ -100,7 +100,7 @@ pub fn aad_error(status: StatusCode, error: &str, code: u32, text: &str) -> Resp
     let body = json!({
         "error": error,
         "error_description": format!(
-            "AADSTS{code}: {text} Trace ID: {trace_id} Correlation ID: {correlation_id} Timestamp: {timestamp}"
+            "AADSTS{code}: {text}\r\nTrace ID: {trace_id}\r\nCorrelation ID: {correlation_id}\r\nTimestamp: {timestamp}"
         ),
         "error_codes": [code],
         "timestamp": timestamp,

@@ -70,9 +70,39 @@ pub struct Sim {
     /// Per-tenant trouble set at run time through `/_sim/tenants/{id}/trouble`.
     pub trouble_overrides: RwLock<HashMap<u32, Trouble>>,
     pub identity: crate::identity::IdentityState,
+    /// The start-up settings `/_sim/reset` returns to.
+    pub initial: SimConfig,
 }
 
 impl Sim {
+    /// The ready line's content: where the simulator is and how to sign in.
+    pub fn ready_info(&self) -> serde_json::Value {
+        let f = &self.fleet;
+        serde_json::json!({
+            "base_url": self.base_url,
+            "partner_tenant_id": f.partner_tenant().id.to_string(),
+            "partner_domain": f.partner_tenant().initial_domain,
+            "client_id": f.partner.client_id.to_string(),
+            "client_secret": f.partner.client_secret,
+            "refresh_token": f.partner.initial_refresh_token,
+            "tenants": f.customers().len(),
+            "users": f.total_users(),
+        })
+    }
+
+    /// Back to the start-up settings: faults, throttling, token lifetime, trouble, statistics,
+    /// refresh-token revocation/expiry.
+    pub fn reset(&self) {
+        *self.faults.write() = self.initial.faults.clone();
+        self.throttle.set_config(self.initial.throttle.clone());
+        self.throttle.reset();
+        self.token_lifetime_secs
+            .store(self.initial.token_lifetime_secs, Ordering::Relaxed);
+        self.trouble_overrides.write().clear();
+        self.stats.reset();
+        self.identity.reset();
+    }
+
     pub fn token_lifetime(&self) -> i64 {
         self.token_lifetime_secs.load(Ordering::Relaxed)
     }
@@ -188,18 +218,7 @@ pub struct RunningSim {
 impl RunningSim {
     /// The one JSON line `tenantctl-sim serve` prints when ready.
     pub fn ready_line(&self) -> String {
-        let f = &self.sim.fleet;
-        serde_json::json!({
-            "base_url": self.base_url,
-            "partner_tenant_id": f.partner_tenant().id.to_string(),
-            "partner_domain": f.partner_tenant().initial_domain,
-            "client_id": f.partner.client_id.to_string(),
-            "client_secret": f.partner.client_secret,
-            "refresh_token": f.partner.initial_refresh_token,
-            "tenants": f.customers().len(),
-            "users": f.total_users(),
-        })
-        .to_string()
+        self.sim.ready_info().to_string()
     }
 
     /// Stops accepting, lets in-flight requests finish, and waits for the server task.
@@ -248,6 +267,7 @@ pub async fn start(cfg: SimConfig) -> std::io::Result<RunningSim> {
         token_lifetime_secs: AtomicI64::new(cfg.token_lifetime_secs),
         trouble_overrides: RwLock::new(HashMap::new()),
         identity,
+        initial: cfg.clone(),
     });
     let app = router(sim.clone());
     let (tx, rx) = oneshot::channel::<()>();

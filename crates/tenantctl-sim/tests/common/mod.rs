@@ -39,5 +39,54 @@ pub fn delegated_graph_token(sim: &RunningSim, t: &Tenant) -> String {
 }
 
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Posts a form to `/login/{tenant}/oauth2/v2.0/{endpoint}`; returns status and JSON body.
+pub async fn post_login(
+    sim: &RunningSim,
+    tenant: &str,
+    endpoint: &str,
+    form: &[(&str, &str)],
+) -> (u16, serde_json::Value) {
+    let r = client()
+        .post(format!("{}/login/{tenant}/oauth2/v2.0/{endpoint}", sim.base_url))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap())
+}
+
+/// The claims of a JWT, without verifying it.
+pub fn jwt_claims(token: &str) -> serde_json::Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).expect("three JWT parts");
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice(&raw).unwrap()
+}
+
+/// The partner's refresh token redeemed for `scope` in `tenant` (Secure Application Model).
+pub async fn sam_token(sim: &RunningSim, tenant: &str, scope: &str) -> (u16, serde_json::Value) {
+    let p = &sim.sim.fleet.partner;
+    let client_id = p.client_id.to_string();
+    post_login(
+        sim,
+        tenant,
+        "token",
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", &client_id),
+            ("client_secret", &p.client_secret),
+            ("refresh_token", &p.initial_refresh_token),
+            ("scope", scope),
+        ],
+    )
+    .await
 }
