@@ -686,7 +686,7 @@ async fn device_code(
         "device_code": device_code,
         "verification_uri": verification_uri,
         "expires_in": DEVICE_CODE_LIFETIME_SECS,
-        "interval": DEVICE_CODE_INTERVAL_SECS,
+        "interval": sim.initial.device_code_interval_secs,
         "message": format!("To sign in, use a web browser to open the page {verification_uri} and enter the code {user_code} to authenticate."),
     }))
     .into_response()

@@ -28,6 +28,8 @@ pub struct SimConfig {
     pub throttle: ThrottleConfig,
     /// Access token lifetime (`expires_in`), 3599 s like Entra by default.
     pub token_lifetime_secs: i64,
+    /// Device code polling `interval` (5 s like Entra; tests use 1).
+    pub device_code_interval_secs: i64,
 }
 
 impl SimConfig {
@@ -39,6 +41,7 @@ impl SimConfig {
             faults: Faults::default(),
             throttle: ThrottleConfig::default(),
             token_lifetime_secs: 3599,
+            device_code_interval_secs: crate::identity::DEVICE_CODE_INTERVAL_SECS,
         }
     }
 }
