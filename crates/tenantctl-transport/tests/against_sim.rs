@@ -246,6 +246,7 @@ async fn device_code_login_returns_the_refresh_token_once_the_admin_approves() {
     )
     .await
     .expect("signed in");
-    assert_eq!(*shown.lock(), approver.await.unwrap());
+    let approved = approver.await.unwrap();
+    assert_eq!(*shown.lock(), approved);
     assert!(rt.expose().starts_with("1.sim."));
 }
