@@ -520,6 +520,9 @@ impl P {
                     Ok(Lit::Num(n))
                 } else if let Ok(g) = w.parse::<Guid>() {
                     Ok(Lit::Guid(g))
+                } else if w.len() >= 10 && w.as_bytes()[4] == b'-' && w[..4].bytes().all(|b| b.is_ascii_digit()) {
+                    // Edm.Date / Edm.DateTimeOffset literal (2021-04-06 or 2021-04-06T13:12:26Z).
+                    Ok(Lit::Str(w))
                 } else {
                     Err(invalid_filter(&format!("Unrecognized literal '{w}'.")))
                 }
