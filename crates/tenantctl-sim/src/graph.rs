@@ -132,6 +132,16 @@ pub static USERS: EntitySpec = EntitySpec {
             any_field: Some("skuId"),
         },
     ],
+    searchable: &[
+        "displayName",
+        "givenName",
+        "surname",
+        "mail",
+        "userPrincipalName",
+        "mailNickname",
+        "jobTitle",
+        "department",
+    ],
     orderby_default: &["displayName", "userPrincipalName"],
     orderby_advanced: &["createdDateTime"],
     default_top: 100,
@@ -153,6 +163,7 @@ pub static CONTRACTS: EntitySpec = EntitySpec {
         fp("defaultDomainName", true),
         fp("displayName", true),
     ],
+    searchable: &[],
     orderby_default: &[],
     orderby_advanced: &[],
     default_top: 100,
@@ -188,6 +199,7 @@ pub static RELATIONSHIPS: EntitySpec = EntitySpec {
         fp("customer/displayName", true),
         fp("autoExtendDuration", false),
     ],
+    searchable: &[],
     orderby_default: &["displayName", "createdDateTime", "endDateTime", "status"],
     orderby_advanced: &[],
     default_top: 300,
@@ -215,6 +227,7 @@ pub static ASSIGNMENTS: EntitySpec = EntitySpec {
         fp("status", false),
         fp("accessContainer/accessContainerId", false),
     ],
+    searchable: &[],
     orderby_default: &["createdDateTime", "status"],
     orderby_advanced: &[],
     default_top: 300,
@@ -231,6 +244,7 @@ pub static GDAP_CUSTOMERS: EntitySpec = EntitySpec {
     selectable: &["id", "tenantId", "displayName"],
     default_select: None,
     filterable: &[fp("id", false), fp("tenantId", false), fp("displayName", true)],
+    searchable: &[],
     orderby_default: &["displayName"],
     orderby_advanced: &[],
     default_top: 300,
@@ -260,6 +274,7 @@ pub static DOMAINS: EntitySpec = EntitySpec {
     ],
     default_select: None,
     filterable: &[],
+    searchable: &[],
     orderby_default: &[],
     orderby_advanced: &[],
     default_top: 999,
@@ -288,6 +303,7 @@ pub static SKUS: EntitySpec = EntitySpec {
     ],
     default_select: None,
     filterable: &[],
+    searchable: &[],
     orderby_default: &[],
     orderby_advanced: &[],
     default_top: 999,
@@ -331,6 +347,7 @@ pub static ORGANIZATION: EntitySpec = EntitySpec {
     ],
     default_select: None,
     filterable: &[],
+    searchable: &[],
     orderby_default: &[],
     orderby_advanced: &[],
     default_top: 999,
@@ -496,7 +513,7 @@ fn page(
         None => 0,
     };
     let n = q.page_size(spec) as u64;
-    let hit = |v: &Value| q.filter.as_ref().is_none_or(|f| odata::matches(f, v));
+    let hit = |v: &Value| q.hit(v);
     let mut value = Vec::new();
     let next;
     let total;
@@ -531,7 +548,7 @@ fn page(
         // The next page starts at the next match, so no page is empty but the only one.
         let mut nx = None;
         while i < len {
-            if q.filter.is_none() || hit(&item(i)) {
+            if !q.narrows() || hit(&item(i)) {
                 nx = Some(i);
                 break;
             }
@@ -540,7 +557,7 @@ fn page(
         next = nx;
         total = if !want_count {
             0
-        } else if q.filter.is_none() {
+        } else if !q.narrows() {
             len
         } else {
             (0..len).filter(|&i| hit(&item(i))).count() as u64
@@ -794,7 +811,12 @@ fn roles_json(roles: &[&str]) -> Value {
 
 /// learn.microsoft.com/graph/api/tenantrelationship-list-delegatedadminrelationships example.
 fn relationship_json(t: &Tenant, r: &Relationship) -> Value {
-    let last_modified = r.activated.max(r.created);
+    // Not yet activated relationships have null activation and end dates (list example, third item);
+    // ended ones were last modified when they ended.
+    let pending = matches!(r.status, "created" | "approvalPending" | "approved" | "activating");
+    let ended = matches!(r.status, "expired" | "terminated");
+    let last_modified = if ended { r.end } else { r.activated.max(r.created) };
+    let opt = |on: bool, ts: i64| if on { Value::from(date7(ts)) } else { Value::Null };
     json!({
         "@odata.type": "#microsoft.graph.delegatedAdminRelationship",
         "@odata.etag": etag(&[t.idx as u64, odata::hash_str(&r.id), odata::hash_str(r.status)]),
@@ -806,9 +828,9 @@ fn relationship_json(t: &Tenant, r: &Relationship) -> Value {
         "status": r.status,
         "autoExtendDuration": r.auto_extend,
         "createdDateTime": date7(r.created),
-        "lastModifiedDateTime": date7(last_modified),
-        "activatedDateTime": if r.activated > 0 { Value::from(date7(r.activated)) } else { Value::Null },
-        "endDateTime": date7(r.end),
+        "lastModifiedDateTime": date7(if pending { r.created } else { last_modified }),
+        "activatedDateTime": opt(!pending && r.activated > 0, r.activated),
+        "endDateTime": opt(!pending, r.end),
     })
 }
 
@@ -1134,11 +1156,12 @@ async fn user(
             }
             let q = r.query(&Some(raw2), &USERS)?;
             let cost = r.charge(2, Some(&q))?;
-            let n = match &q.filter {
-                None => t.user_count as u64,
-                Some(f) => (0..t.user_count)
-                    .filter(|&i| odata::matches(f, &user_json(&sim, t, &sim.fleet.user(t, i))))
-                    .count() as u64,
+            let n = if q.narrows() {
+                (0..t.user_count)
+                    .filter(|&i| q.hit(&user_json(&sim, t, &sim.fleet.user(t, i))))
+                    .count() as u64
+            } else {
+                t.user_count as u64
             };
             let mut resp = (StatusCode::OK, n.to_string()).into_response();
             let h = resp.headers_mut();

@@ -105,6 +105,8 @@ pub struct EntitySpec {
     /// Returned when there is no `$select` (None: everything).
     pub default_select: Option<&'static [&'static str]>,
     pub filterable: &'static [FilterProp],
+    /// Properties `$search="prop:term"` may name (directory objects; needs ConsistencyLevel).
+    pub searchable: &'static [&'static str],
     /// Sortable without advanced parameters.
     pub orderby_default: &'static [&'static str],
     /// Sortable only with advanced parameters.
@@ -122,6 +124,8 @@ pub struct Query {
     pub top: Option<u32>,
     pub skiptoken: Option<String>,
     pub filter: Option<Filter>,
+    /// `$search`: OR of AND-groups of (property, term).
+    pub search: Option<Vec<Vec<(String, String)>>>,
     pub count: bool,
     /// (property, descending)
     pub orderby: Option<(String, bool)>,
@@ -134,6 +138,21 @@ impl Query {
     /// Advanced query parameters present: `ConsistencyLevel: eventual` and `$count=true`.
     pub fn advanced(&self) -> bool {
         self.eventual && self.count
+    }
+
+    /// Whether a filter or search narrows the collection.
+    pub fn narrows(&self) -> bool {
+        self.filter.is_some() || self.search.is_some()
+    }
+
+    /// Whether the entity (its full JSON) passes `$filter` and `$search`.
+    pub fn hit(&self, v: &Value) -> bool {
+        self.filter.as_ref().is_none_or(|f| matches(f, v))
+            && self.search.as_ref().is_none_or(|groups| {
+                groups
+                    .iter()
+                    .any(|g| g.iter().all(|(p, term)| search_match(get(v, p), term)))
+            })
     }
 
     /// The page size to use.
@@ -284,6 +303,22 @@ pub fn parse(raw: Option<&str>, spec: &EntitySpec, eventual: bool) -> Result<Que
                     ));
                 }
                 q.filter = Some(parse_filter(&v)?);
+            }
+            "search" => {
+                if spec.searchable.is_empty() {
+                    return Err(bad(
+                        "Request_UnsupportedQuery",
+                        "Search is not supported for this resource.",
+                    ));
+                }
+                if !eventual {
+                    // Exact text: aad-advanced-queries, "Error handling for advanced queries".
+                    return Err(bad(
+                        "Request_UnsupportedQuery",
+                        "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'",
+                    ));
+                }
+                q.search = Some(parse_search(&v, spec)?);
             }
             "orderby" => {
                 let mut parts = v.split_whitespace();
@@ -633,6 +668,68 @@ pub fn parse_filter(s: &str) -> Result<Filter, QueryError> {
         return Err(invalid_filter("Syntax error: unexpected text at the end."));
     }
     Ok(f)
+}
+
+// ---------- $search ----------
+
+fn invalid_search() -> QueryError {
+    bad("Request_UnsupportedQuery", "Invalid $search clause.")
+}
+
+/// `"displayName:wa" OR "displayName:to" AND "mail:x"` (AND binds tighter).
+fn parse_search(s: &str, spec: &EntitySpec) -> Result<Vec<Vec<(String, String)>>, QueryError> {
+    let mut groups: Vec<Vec<(String, String)>> = vec![vec![]];
+    let mut rest = s.trim();
+    let mut expect_clause = true;
+    while !rest.is_empty() {
+        if expect_clause {
+            let body = rest.strip_prefix('"').ok_or_else(invalid_search)?;
+            let end = body.find('"').ok_or_else(invalid_search)?;
+            let clause = &body[..end];
+            rest = body[end + 1..].trim_start();
+            let (prop, term) = clause.split_once(':').ok_or_else(invalid_search)?;
+            let canon = spec
+                .searchable
+                .iter()
+                .find(|p| p.eq_ignore_ascii_case(prop.trim()))
+                .ok_or_else(|| {
+                    bad(
+                        "Request_UnsupportedQuery",
+                        format!(
+                            "Unsupported or invalid query search clause specified for property '{}' of resource '{}'.",
+                            prop.trim(),
+                            spec.resource
+                        ),
+                    )
+                })?;
+            groups
+                .last_mut()
+                .expect("a group")
+                .push((canon.to_string(), term.trim().to_owned()));
+            expect_clause = false;
+        } else {
+            let (word, after) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+            match word {
+                "AND" => {}
+                "OR" => groups.push(vec![]),
+                _ => return Err(invalid_search()),
+            }
+            rest = after.trim_start();
+            expect_clause = true;
+        }
+    }
+    if expect_clause {
+        return Err(invalid_search());
+    }
+    Ok(groups)
+}
+
+/// Directory `$search` matches the start of any word of the value (tokenised on non-alphanumerics).
+fn search_match(v: &Value, term: &str) -> bool {
+    let Some(s) = v.as_str() else { return false };
+    let term = term.to_lowercase();
+    let s = s.to_lowercase();
+    s.starts_with(&term) || s.split(|c: char| !c.is_alphanumeric()).any(|w| w.starts_with(&term))
 }
 
 // ---------- evaluation over the entity's JSON ----------

@@ -417,3 +417,42 @@ async fn partner_side_filters_and_select() {
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["customerId"], c.id.to_string());
 }
+
+// learn.microsoft.com/graph/search-query-parameter (directory objects) and aad-advanced-queries.
+#[tokio::test]
+async fn search_needs_eventual_and_matches_word_prefixes() {
+    let sim = common::start_sim(1, Some(400)).await;
+    let t = healthy(&sim, 0);
+    let tok = common::delegated_graph_token(&sim, &t);
+    let f = &sim.sim.fleet;
+    let (s, code, msg) = err(&sim, &tok, "/graph/v1.0/users?$search=\"displayName:a\"", &[]).await;
+    assert_eq!((s, code.as_str()), (400, "Request_UnsupportedQuery"));
+    assert_eq!(
+        msg,
+        "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'"
+    );
+    let sur = f.user(&t, 9).surname;
+    let given = f.user(&t, 17).given_name;
+    let term: String = sur.chars().take(3).collect();
+    let q = format!("$search=\"displayName:{term}\" OR \"givenName:{given}\"&$count=true");
+    let (got, first) = ids(&sim, &tok, &q, EVENTUAL).await;
+    let tl = term.to_lowercase();
+    let gl = given.to_lowercase();
+    let want = users_where(&sim, &t, |u| {
+        u.display_name
+            .to_lowercase()
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|w| w.starts_with(&tl))
+            || u.given_name
+                .to_lowercase()
+                .split(|c: char| !c.is_alphanumeric())
+                .any(|w| w.starts_with(&gl))
+    });
+    assert!(want.len() >= 2);
+    assert_eq!(got, want);
+    assert_eq!(first["@odata.count"], want.len());
+    let (s, _, _) = err(&sim, &tok, "/graph/v1.0/users?$search=\"city:x\"", EVENTUAL).await;
+    assert_eq!(s, 400);
+    let (s, _, _) = err(&sim, &tok, "/graph/v1.0/users?$search=displayName:x", EVENTUAL).await;
+    assert_eq!(s, 400);
+}
