@@ -1,0 +1,98 @@
+//! Graph throttling (learn.microsoft.com/graph/throttling, /graph/throttling-limits): a burst over
+//! the (app, tenant) resource-unit bucket gets 429 TooManyRequests with Retry-After and the
+//! x-ms-throttle-* headers, and succeeds again after waiting that long.
+mod common;
+
+use reqwest::header::HeaderMap;
+use serde_json::Value;
+use tenantctl_sim::fleet::{Tenant, Trouble};
+use tenantctl_sim::throttle::ThrottleConfig;
+use tenantctl_sim::RunningSim;
+use tenantctl_sim::SimConfig;
+
+/// GET `path` (relative to the simulator) with a bearer token and extra headers.
+#[allow(dead_code)]
+async fn get(sim: &RunningSim, token: &str, path: &str, extra: &[(&str, &str)]) -> (u16, HeaderMap, String) {
+    let mut rb = common::client()
+        .get(format!("{}{path}", sim.base_url))
+        .bearer_auth(token);
+    for (k, v) in extra {
+        rb = rb.header(*k, *v);
+    }
+    let resp = rb.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    (status, headers, resp.text().await.unwrap())
+}
+
+#[allow(dead_code)]
+async fn get_json(sim: &RunningSim, token: &str, path: &str, extra: &[(&str, &str)]) -> (u16, HeaderMap, Value) {
+    let (s, h, b) = get(sim, token, path, extra).await;
+    (s, h, serde_json::from_str(&b).unwrap_or(Value::Null))
+}
+
+/// A customer tenant the partner can read (trouble forced to none).
+#[allow(dead_code)]
+fn healthy(sim: &RunningSim, n: usize) -> Tenant {
+    let t = sim.sim.fleet.customers()[n].clone();
+    sim.sim.trouble_overrides.write().insert(t.idx, Trouble::None);
+    t
+}
+
+#[allow(dead_code)]
+fn keys(v: &Value) -> Vec<String> {
+    v.as_object().unwrap().keys().cloned().collect()
+}
+
+/// Strips the absolute simulator origin from a nextLink.
+#[allow(dead_code)]
+fn rel(sim: &RunningSim, link: &str) -> String {
+    link.strip_prefix(&sim.base_url)
+        .expect("nextLink points at the simulator")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_burst_is_throttled_then_recovers_after_retry_after() {
+    let mut c = SimConfig::new(1, 2);
+    c.fleet.users_per_tenant = Some(10); // size S: 3,500 RU / 10 s, scaled to 10.5 RU (1.05 RU/s)
+    c.fleet.anchor = common::ANCHOR;
+    c.throttle = ThrottleConfig {
+        enabled: true,
+        scale: 0.003,
+    };
+    let sim = common::start_with(c).await;
+    let t = healthy(&sim, 0);
+    let tok = common::delegated_graph_token(&sim, &t);
+    // $select and $top < 20: 2 - 1 - 1 -> the minimum of 1 RU per request.
+    let path = "/graph/v1.0/users?$select=id&$top=5";
+    let mut ok = 0;
+    let (headers, body) = loop {
+        let (s, h, v) = get_json(&sim, &tok, path, &[]).await;
+        if s == 429 {
+            break (h, v);
+        }
+        assert_eq!(s, 200);
+        assert_eq!(h["x-ms-resource-unit"], "1");
+        ok += 1;
+        assert!(ok <= 12, "never throttled");
+    };
+    assert!(ok >= 9, "throttled too early after {ok}");
+    assert_eq!(body["error"]["code"], "TooManyRequests");
+    assert!(body["error"]["innerError"]["request-id"].is_string());
+    let retry: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=2).contains(&retry), "{retry}");
+    let scope = headers["x-ms-throttle-scope"].to_str().unwrap();
+    assert_eq!(
+        scope,
+        format!("Tenant_Application/Read/{}/{}", sim.sim.fleet.partner.client_id, t.id)
+    );
+    assert_eq!(headers["x-ms-throttle-information"], "ResourceUnitLimitExceeded");
+    // Another tenant has its own bucket.
+    let other = healthy(&sim, 1);
+    let (s, _, _) = get_json(&sim, &common::delegated_graph_token(&sim, &other), path, &[]).await;
+    assert_eq!(s, 200);
+    tokio::time::sleep(std::time::Duration::from_secs(retry)).await;
+    let (s, _, _) = get_json(&sim, &tok, path, &[]).await;
+    assert_eq!(s, 200, "succeeds after waiting Retry-After");
+}
