@@ -9,6 +9,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod auth;
+pub mod cli;
 pub mod control;
 pub mod errors;
 pub mod faults;

@@ -1,0 +1,243 @@
+//! Where tenantctl connects and with which credentials.
+//!
+//! In order of precedence:
+//! 1. `--sandbox`: the simulator, started in-process (seed 1, a few dozen customers).
+//! 2. `--endpoint URL` / `TENANTCTL_ENDPOINT`: every service under one base URL with the
+//!    simulator's prefixes (`/login`, `/graph`, `/partnercenter`, `/outlook`).
+//! 3. A profile (`--profile NAME`, default `default`) in `<config dir>/tenantctl/config.toml`
+//!    (`TENANTCTL_CONFIG` overrides the path).
+//!
+//! Credentials: `AZURE_TENANT_ID` (the partner tenant), `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`
+//! and `TENANTCTL_REFRESH_TOKEN` override the profile. A refresh token (from the environment or
+//! the profile's 0600 file written by `tenantctl login --device-code`) selects the delegated
+//! GDAP path (Secure Application Model); otherwise a client secret selects app-only access.
+
+use anyhow::{anyhow, bail, Context, Result};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tenantctl_transport::api::Api;
+use tenantctl_transport::cloud::{CloudName, Endpoints};
+use tenantctl_transport::http::{Executor, RetryPolicy};
+use tenantctl_transport::token::{Credential, RefreshTokenStore, Secret, TokenProvider};
+
+/// One profile of `config.toml`.
+#[derive(Deserialize, Debug, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// `global` (default), `usgov`, `usgovdod`, `china` or `custom`.
+    pub cloud: Option<String>,
+    /// Base URL for `cloud = "custom"`.
+    pub endpoint: Option<String>,
+    /// The partner tenant (GUID or domain).
+    pub tenant_id: Option<String>,
+    /// The partner's multi-tenant app registration.
+    pub client_id: Option<String>,
+    /// A file (0600) holding the client secret.
+    pub client_secret_file: Option<PathBuf>,
+    /// Where `login --device-code` stores the refresh token (default
+    /// `<config dir>/tenantctl/<profile>.refresh-token`).
+    pub refresh_token_file: Option<PathBuf>,
+}
+
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    #[serde(default)]
+    profiles: BTreeMap<String, Profile>,
+}
+
+pub fn config_dir() -> Option<PathBuf> {
+    dirs::config_dir().map(|d| d.join("tenantctl"))
+}
+
+pub fn config_path() -> Option<PathBuf> {
+    std::env::var_os("TENANTCTL_CONFIG")
+        .map(PathBuf::from)
+        .or_else(|| config_dir().map(|d| d.join("config.toml")))
+}
+
+/// Reads a profile; a missing file or profile is an empty profile (env may supply everything).
+pub fn load_profile(name: &str) -> Result<(Profile, Option<PathBuf>)> {
+    let Some(path) = config_path() else {
+        return Ok((Profile::default(), None));
+    };
+    if !path.exists() {
+        return Ok((Profile::default(), Some(path)));
+    }
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let cfg: ConfigFile = toml::from_str(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    match cfg.profiles.get(name) {
+        Some(p) => Ok((p.clone(), Some(path))),
+        None if name == "default" => Ok((Profile::default(), Some(path))),
+        None => bail!(
+            "profile '{name}' is not in {} (profiles there: {})",
+            path.display(),
+            cfg.profiles.keys().cloned().collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+}
+
+fn read_secret_file(p: &Path) -> Result<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(m) = std::fs::metadata(p) {
+            if m.permissions().mode() & 0o077 != 0 {
+                tracing::warn!("{} is readable by others; chmod 600 it", p.display());
+            }
+        }
+    }
+    Ok(std::fs::read_to_string(p)
+        .with_context(|| format!("reading {}", p.display()))?
+        .trim()
+        .to_owned())
+}
+
+/// A connection to the services: the API door and the partner tenant.
+pub struct Conn {
+    pub api: Api,
+    /// The partner tenant, as the token endpoint accepts it (GUID or domain).
+    pub partner: String,
+    /// Keeps the in-process simulator alive for `--sandbox`.
+    pub _sandbox: Option<tenantctl_sim::RunningSim>,
+}
+
+/// What the global flags say about where to connect.
+#[derive(Clone, Debug, Default)]
+pub struct ConnArgs {
+    pub sandbox: bool,
+    pub endpoint: Option<String>,
+    pub cloud: Option<String>,
+    pub profile: String,
+}
+
+pub fn executor() -> Executor {
+    Executor::new(RetryPolicy::default())
+}
+
+/// The sandbox simulator: seed 1, 30 customers, no added latency.
+pub async fn start_sandbox() -> Result<tenantctl_sim::RunningSim> {
+    let cfg = tenantctl_sim::SimConfig::new(1, 30);
+    tenantctl_sim::start(cfg)
+        .await
+        .context("starting the sandbox simulator")
+}
+
+/// Endpoints, partner tenant and client id, without credentials (what `login` needs).
+pub struct Target {
+    pub endpoints: Endpoints,
+    pub partner: String,
+    pub client_id: String,
+    pub profile: Profile,
+    pub profile_name: String,
+}
+
+pub fn resolve_target(a: &ConnArgs, sandbox: Option<&tenantctl_sim::RunningSim>) -> Result<Target> {
+    let (profile, path) = load_profile(&a.profile)?;
+    let where_ = path
+        .map(|p| format!("[profiles.{}] in {}", a.profile, p.display()))
+        .unwrap_or_else(|| "a profile".into());
+    if let Some(sim) = sandbox {
+        let f = &sim.sim.fleet;
+        return Ok(Target {
+            endpoints: Endpoints::custom(&sim.base_url).map_err(|e| anyhow!(e))?,
+            partner: f.partner_tenant().id.to_string(),
+            client_id: f.partner.client_id.to_string(),
+            profile,
+            profile_name: a.profile.clone(),
+        });
+    }
+    let endpoint = a.endpoint.clone().or_else(|| env("TENANTCTL_ENDPOINT"));
+    let endpoints = if let Some(e) = endpoint {
+        Endpoints::custom(&e).map_err(|e| anyhow!("--endpoint: {e}"))?
+    } else {
+        let cloud_s = a
+            .cloud
+            .clone()
+            .or(profile.cloud.clone())
+            .unwrap_or_else(|| "global".into());
+        let cloud: CloudName = cloud_s.parse().map_err(|e: String| anyhow!("cloud: {e}"))?;
+        if cloud == CloudName::Custom {
+            let e = profile
+                .endpoint
+                .clone()
+                .ok_or_else(|| anyhow!("cloud = \"custom\" needs endpoint = \"<base URL>\" in {where_}"))?;
+            Endpoints::custom(&e).map_err(|e| anyhow!("endpoint in {where_}: {e}"))?
+        } else {
+            Endpoints::for_cloud(cloud).expect("a national cloud")
+        }
+    };
+    let partner = env("AZURE_TENANT_ID").or(profile.tenant_id.clone()).ok_or_else(|| {
+        anyhow!("which partner tenant? set AZURE_TENANT_ID or tenant_id in {where_} (or try --sandbox)")
+    })?;
+    let client_id = env("AZURE_CLIENT_ID").or(profile.client_id.clone()).ok_or_else(|| {
+        anyhow!("which app? set AZURE_CLIENT_ID or client_id in {where_} (README: 'Set up a real partner')")
+    })?;
+    Ok(Target {
+        endpoints,
+        partner,
+        client_id,
+        profile,
+        profile_name: a.profile.clone(),
+    })
+}
+
+/// The refresh-token file of a profile.
+pub fn refresh_token_file(t: &Target) -> Option<PathBuf> {
+    t.profile
+        .refresh_token_file
+        .clone()
+        .or_else(|| config_dir().map(|d| d.join(format!("{}.refresh-token", t.profile_name))))
+}
+
+pub async fn connect(a: &ConnArgs) -> Result<Conn> {
+    let sandbox = if a.sandbox { Some(start_sandbox().await?) } else { None };
+    let t = resolve_target(a, sandbox.as_ref())?;
+    let secret = match (&sandbox, env("AZURE_CLIENT_SECRET"), &t.profile.client_secret_file) {
+        (Some(sim), _, _) => Some(sim.sim.fleet.partner.client_secret.clone()),
+        (None, Some(s), _) => Some(s),
+        (None, None, Some(p)) => Some(read_secret_file(p)?),
+        _ => None,
+    };
+    let (rt, rt_file) = match &sandbox {
+        Some(sim) => (Some(sim.sim.fleet.partner.initial_refresh_token.clone()), None),
+        None => match env("TENANTCTL_REFRESH_TOKEN") {
+            Some(rt) => (Some(rt), None),
+            None => match refresh_token_file(&t).filter(|p| p.exists()) {
+                Some(p) => (Some(read_secret_file(&p)?), Some(p)),
+                None => (None, None),
+            },
+        },
+    };
+    let credential = match (rt, secret) {
+        (Some(rt), secret) => Credential::RefreshToken {
+            client_id: t.client_id.clone(),
+            secret: secret.map(Secret::new),
+            store: Arc::new(RefreshTokenStore::new(Secret::new(rt), rt_file)),
+        },
+        (None, Some(s)) => Credential::ClientSecret {
+            client_id: t.client_id.clone(),
+            secret: Secret::new(s),
+        },
+        (None, None) => bail!(
+            "no credentials: run `tenantctl login --device-code`, or set TENANTCTL_REFRESH_TOKEN or AZURE_CLIENT_SECRET \
+             (README: 'Set up a real partner'); or try --sandbox"
+        ),
+    };
+    let exec = executor();
+    let tokens = Arc::new(TokenProvider::new(t.endpoints.clone(), credential, exec.clone()));
+    Ok(Conn {
+        api: Api::new(exec, tokens),
+        partner: t.partner,
+        _sandbox: sandbox,
+    })
+}
