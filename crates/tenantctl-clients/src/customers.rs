@@ -45,7 +45,10 @@ pub fn merge(customers: &mut BTreeMap<TenantId, Customer>, rels: &[GdapRelations
         if !c.sources.contains(&"gdap") {
             c.sources.push("gdap");
         }
-        if c.name.is_empty() {
+        // `/contracts` keeps the name the customer had when the partnership began ("not
+        // automatically updated", learn.microsoft.com/graph/api/resources/contract); the GDAP
+        // relationship's customer name is the newer one.
+        if !r.customer_name.is_empty() {
             c.name = r.customer_name.clone();
         }
         let better = rank(&r.status) > rank(&c.relationship_status);

@@ -147,7 +147,7 @@ impl Graph {
             // Advanced queries (ne, not, endsWith, $count...) need eventual consistency
             // (learn.microsoft.com/graph/aad-advanced-queries); harmless for the rest.
             path.push_str("&$count=true");
-            headers.push(("ConsistencyLevel", "eventual".to_owned()));
+            headers.push(("consistencylevel", "eventual".to_owned()));
         }
         let url = self.api.endpoints().graph_v1(&path);
         graph_pages(self.api.clone(), tenant.to_owned(), url, headers).map(|page| {

@@ -46,8 +46,12 @@ impl Request {
     }
 
     pub fn header(mut self, name: &'static str, value: &str) -> Request {
-        if let Ok(v) = HeaderValue::from_str(value) {
-            self.headers.insert(HeaderName::from_static(name), v);
+        // Header names are case-insensitive; `http` stores them lowercase.
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            self.headers.insert(n, v);
         }
         self
     }
