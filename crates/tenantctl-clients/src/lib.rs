@@ -3,6 +3,7 @@
 
 pub mod customers;
 pub mod graph;
+pub mod graph_writes;
 pub mod partner_center;
 mod wire;
 

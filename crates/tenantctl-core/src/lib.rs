@@ -1,6 +1,7 @@
 //! tenantctl's core types: typed ids, the records every command emits, the licence and role
 //! name tables, and per-tenant statuses. No I/O lives here.
 
+pub mod bulk;
 pub mod ids;
 pub mod licences;
 pub mod models;

@@ -45,6 +45,28 @@ impl Request {
         r
     }
 
+    /// `PATCH` with a JSON body (Graph's updates are idempotent: same body, same result).
+    pub fn patch_json(url: impl Into<String>, body: &serde_json::Value) -> Request {
+        let mut r = Request::post_json(url, body);
+        r.method = Method::PATCH;
+        r.idempotent = true;
+        r
+    }
+
+    /// `DELETE` (idempotent: a repeat finds nothing to delete).
+    pub fn delete(url: impl Into<String>) -> Request {
+        Request {
+            method: Method::DELETE,
+            ..Request::get(url)
+        }
+    }
+
+    /// Marks a write as safe to send twice (e.g. `assignLicense` with the same body).
+    pub fn idempotent(mut self) -> Request {
+        self.idempotent = true;
+        self
+    }
+
     pub fn header(mut self, name: &'static str, value: &str) -> Request {
         // Header names are case-insensitive; `http` stores them lowercase.
         if let (Ok(n), Ok(v)) = (

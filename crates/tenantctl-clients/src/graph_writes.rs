@@ -1,0 +1,339 @@
+//! Microsoft Graph writes in a customer tenant: users (learn.microsoft.com/graph/api/user-post-users,
+//! user-update, user-delete), licences (user-assignlicense) and domains (domain-post-domains,
+//! domain-list-verificationdnsrecords, domain-verify, domain-list-serviceconfigurationrecords).
+
+use crate::graph::Graph;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tenantctl_core::{ObjectId, SkuId};
+use tenantctl_transport::api::ApiError;
+use tenantctl_transport::cloud::Resource;
+use tenantctl_transport::http::Request;
+
+/// A user to create (`POST /users`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewUser {
+    pub user_principal_name: String,
+    pub display_name: String,
+    pub given_name: Option<String>,
+    pub surname: Option<String>,
+    pub usage_location: Option<String>,
+    pub password: String,
+    pub force_change_password: bool,
+}
+
+impl NewUser {
+    /// The mail nickname Graph requires: the UPN's local part.
+    pub fn mail_nickname(&self) -> String {
+        self.user_principal_name
+            .split('@')
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    pub fn body(&self) -> Value {
+        let mut b = json!({
+            "accountEnabled": true,
+            "displayName": self.display_name,
+            "mailNickname": self.mail_nickname(),
+            "userPrincipalName": self.user_principal_name,
+            "passwordProfile": {
+                "forceChangePasswordNextSignIn": self.force_change_password,
+                "password": self.password,
+            },
+        });
+        if let Some(v) = &self.given_name {
+            b["givenName"] = json!(v);
+        }
+        if let Some(v) = &self.surname {
+            b["surname"] = json!(v);
+        }
+        if let Some(v) = &self.usage_location {
+            b["usageLocation"] = json!(v);
+        }
+        b
+    }
+}
+
+/// A user as read back (for comparing with what an import wants).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExistingUser {
+    pub id: String,
+    pub user_principal_name: String,
+    pub display_name: Option<String>,
+    pub given_name: Option<String>,
+    pub surname: Option<String>,
+    pub usage_location: Option<String>,
+    #[serde(default)]
+    pub assigned_licenses: Vec<AssignedLicense>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssignedLicense {
+    pub sku_id: String,
+    #[serde(default)]
+    pub disabled_plans: Vec<String>,
+}
+
+impl ExistingUser {
+    pub fn object_id(&self) -> Option<ObjectId> {
+        self.id.parse().ok()
+    }
+    pub fn has_sku(&self, sku: SkuId) -> bool {
+        self.assigned_licenses
+            .iter()
+            .any(|l| l.sku_id.parse::<SkuId>().ok() == Some(sku))
+    }
+}
+
+const EXISTING_SELECT: &str = "id,userPrincipalName,displayName,givenName,surname,usageLocation,assignedLicenses";
+
+/// One DNS record Graph asks to publish (`domainDnsRecord` and its subtypes).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DnsRecord {
+    pub record_type: String,
+    pub label: String,
+    #[serde(default)]
+    pub ttl: Option<u32>,
+    #[serde(default)]
+    pub is_optional: bool,
+    #[serde(default)]
+    pub supported_service: Option<String>,
+    pub text: Option<String>,
+    pub mail_exchange: Option<String>,
+    pub preference: Option<u32>,
+    pub canonical_name: Option<String>,
+    pub name_target: Option<String>,
+    pub port: Option<u32>,
+    pub priority: Option<u32>,
+    pub protocol: Option<String>,
+    pub service: Option<String>,
+    pub weight: Option<u32>,
+}
+
+impl DnsRecord {
+    /// The record's value as a DNS admin types it.
+    pub fn value(&self) -> String {
+        match self.record_type.as_str() {
+            "Txt" => self.text.clone().unwrap_or_default(),
+            "Mx" => self.mail_exchange.clone().unwrap_or_default(),
+            "CName" => self.canonical_name.clone().unwrap_or_default(),
+            "Srv" => format!(
+                "{} {} {} {}",
+                self.priority.unwrap_or(0),
+                self.weight.unwrap_or(0),
+                self.port.unwrap_or(0),
+                self.name_target.clone().unwrap_or_default()
+            ),
+            _ => String::new(),
+        }
+    }
+
+    /// One line of a BIND zone file.
+    pub fn zone_line(&self) -> String {
+        let ttl = self.ttl.unwrap_or(3600);
+        match self.record_type.as_str() {
+            "Txt" => format!("{}. {ttl} IN TXT \"{}\"", self.label, self.value()),
+            "Mx" => format!(
+                "{}. {ttl} IN MX {} {}.",
+                self.label,
+                self.preference.unwrap_or(0),
+                self.value()
+            ),
+            "CName" => format!("{}. {ttl} IN CNAME {}.", self.label, self.value()),
+            "Srv" => {
+                let name = match (&self.service, &self.protocol) {
+                    (Some(s), Some(p)) => format!("{s}.{p}.{}", self.label),
+                    _ => self.label.clone(),
+                };
+                format!("{name}. {ttl} IN SRV {}.", self.value())
+            }
+            other => format!("; {} {other} (not publishable)", self.label),
+        }
+    }
+}
+
+/// A domain as `POST /domains` and `verify` return it.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DomainState {
+    pub id: String,
+    #[serde(default)]
+    pub is_verified: bool,
+    #[serde(default)]
+    pub is_default: bool,
+}
+
+fn seg(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+impl Graph {
+    async fn call(&self, tenant: &str, req: Request) -> Result<Value, ApiError> {
+        let r = self.api.send(tenant, Resource::Graph, req).await?;
+        if r.body.is_empty() {
+            return Ok(Value::Null);
+        }
+        r.json::<Value>().map_err(|e| ApiError::Transport(e.to_string()))
+    }
+
+    /// `GET /users/{upn}`; `None` when Graph answers 404.
+    pub async fn find_user(&self, tenant: &str, upn: &str) -> Result<Option<ExistingUser>, ApiError> {
+        let url = self
+            .api
+            .endpoints()
+            .graph_v1(&format!("users/{}?$select={EXISTING_SELECT}", seg(upn)));
+        match self.call(tenant, Request::get(url)).await {
+            Ok(v) => serde_json::from_value(v)
+                .map(Some)
+                .map_err(|e| ApiError::Transport(format!("unexpected user from Graph: {e}"))),
+            Err(ApiError::Http { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Every user of a tenant with the properties an import compares.
+    pub async fn existing_users(&self, tenant: &str) -> Result<Vec<ExistingUser>, ApiError> {
+        use futures::TryStreamExt;
+        let url = self
+            .api
+            .endpoints()
+            .graph_v1(&format!("users?$select={EXISTING_SELECT}&$top=999"));
+        let pages: Vec<_> = tenantctl_transport::api::graph_pages(self.api.clone(), tenant.to_owned(), url, vec![])
+            .try_collect()
+            .await?;
+        pages
+            .into_iter()
+            .flat_map(|p| p.items)
+            .map(|v| serde_json::from_value(v).map_err(|e| ApiError::Transport(format!("unexpected user: {e}"))))
+            .collect()
+    }
+
+    /// `POST /users`: not idempotent; a caller that loses the answer must look the user up.
+    pub async fn create_user(&self, tenant: &str, u: &NewUser) -> Result<ExistingUser, ApiError> {
+        let url = self.api.endpoints().graph_v1("users");
+        let v = self.call(tenant, Request::post_json(url, &u.body())).await?;
+        serde_json::from_value(v).map_err(|e| ApiError::Transport(format!("unexpected user from Graph: {e}")))
+    }
+
+    /// `POST /users/{id}/assignLicense`. Safe to repeat with the same body.
+    pub async fn assign_license(
+        &self,
+        tenant: &str,
+        user: &str,
+        add: &[(SkuId, Vec<String>)],
+        remove: &[SkuId],
+    ) -> Result<(), ApiError> {
+        let url = self
+            .api
+            .endpoints()
+            .graph_v1(&format!("users/{}/assignLicense", seg(user)));
+        let body = json!({
+            "addLicenses": add.iter().map(|(s, d)| json!({"skuId": s.to_string(), "disabledPlans": d})).collect::<Vec<_>>(),
+            "removeLicenses": remove.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        });
+        self.call(tenant, Request::post_json(url, &body).idempotent()).await?;
+        Ok(())
+    }
+
+    /// `POST /domains`.
+    pub async fn add_domain(&self, tenant: &str, name: &str) -> Result<DomainState, ApiError> {
+        let url = self.api.endpoints().graph_v1("domains");
+        let v = self
+            .call(tenant, Request::post_json(url, &json!({ "id": name })))
+            .await?;
+        serde_json::from_value(v).map_err(|e| ApiError::Transport(format!("unexpected domain: {e}")))
+    }
+
+    /// `GET /domains/{name}`; `None` on 404.
+    pub async fn get_domain(&self, tenant: &str, name: &str) -> Result<Option<DomainState>, ApiError> {
+        let url = self.api.endpoints().graph_v1(&format!("domains/{}", seg(name)));
+        match self.call(tenant, Request::get(url)).await {
+            Ok(v) => serde_json::from_value(v)
+                .map(Some)
+                .map_err(|e| ApiError::Transport(format!("unexpected domain: {e}"))),
+            Err(ApiError::Http { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn records(&self, tenant: &str, name: &str, which: &str) -> Result<Vec<DnsRecord>, ApiError> {
+        let url = self.api.endpoints().graph_v1(&format!("domains/{}/{which}", seg(name)));
+        let v = self.call(tenant, Request::get(url)).await?;
+        let items = v.get("value").cloned().unwrap_or(Value::Array(vec![]));
+        serde_json::from_value(items).map_err(|e| ApiError::Transport(format!("unexpected DNS records: {e}")))
+    }
+
+    /// `GET /domains/{name}/verificationDnsRecords`.
+    pub async fn verification_records(&self, tenant: &str, name: &str) -> Result<Vec<DnsRecord>, ApiError> {
+        self.records(tenant, name, "verificationDnsRecords").await
+    }
+
+    /// `GET /domains/{name}/serviceConfigurationRecords`.
+    pub async fn service_records(&self, tenant: &str, name: &str) -> Result<Vec<DnsRecord>, ApiError> {
+        self.records(tenant, name, "serviceConfigurationRecords").await
+    }
+
+    /// `POST /domains/{name}/verify`.
+    pub async fn verify_domain(&self, tenant: &str, name: &str) -> Result<DomainState, ApiError> {
+        let url = self.api.endpoints().graph_v1(&format!("domains/{}/verify", seg(name)));
+        let v = self
+            .call(tenant, Request::post_json(url, &json!({})).idempotent())
+            .await?;
+        serde_json::from_value(v).map_err(|e| ApiError::Transport(format!("unexpected domain: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zone_lines_are_bind_syntax() {
+        let txt: DnsRecord = serde_json::from_value(json!({
+            "@odata.type": "#microsoft.graph.domainDnsTxtRecord", "id": "x", "isOptional": false,
+            "label": "contoso.com", "recordType": "Txt", "supportedService": "None", "ttl": 3600,
+            "text": "MS=ms87654321"
+        }))
+        .unwrap();
+        assert_eq!(txt.zone_line(), "contoso.com. 3600 IN TXT \"MS=ms87654321\"");
+        let mx: DnsRecord = serde_json::from_value(json!({
+            "label": "contoso.com", "recordType": "Mx", "ttl": 3600,
+            "mailExchange": "contoso-com.mail.protection.outlook.com", "preference": 0
+        }))
+        .unwrap();
+        assert_eq!(
+            mx.zone_line(),
+            "contoso.com. 3600 IN MX 0 contoso-com.mail.protection.outlook.com."
+        );
+    }
+
+    #[test]
+    fn new_user_body_has_graphs_required_properties() {
+        let u = NewUser {
+            user_principal_name: "AdeleV@contoso.com".into(),
+            display_name: "Adele Vance".into(),
+            given_name: Some("Adele".into()),
+            surname: None,
+            usage_location: Some("US".into()),
+            password: "xWwvJ]6NMw+bWH-d".into(),
+            force_change_password: true,
+        };
+        let b = u.body();
+        for k in [
+            "accountEnabled",
+            "displayName",
+            "mailNickname",
+            "userPrincipalName",
+            "passwordProfile",
+        ] {
+            assert!(b.get(k).is_some(), "{k}");
+        }
+        assert_eq!(b["mailNickname"], "AdeleV");
+        assert!(b.get("surname").is_none());
+    }
+}

@@ -1,0 +1,382 @@
+//! Bulk user input: the CSV formats `users import` accepts, and the checks every row passes
+//! before anything is written. No I/O: text in, rows or errors (line and field named) out.
+//!
+//! Two headers are accepted (case-insensitive, any column order):
+//! - the classic `New-MsolUser` one: `UserPrincipalName,FirstName,LastName,DisplayName,Password,
+//!   TenantId,UsageLocation,LicenseAssignment` (`LicenseAssignment` = `account:PART_NUMBER`,
+//!   `PART_NUMBER` or a skuId);
+//! - the modern one: `tenant,userPrincipalName,displayName,givenName,surname,usageLocation,
+//!   licenses,password` (`licenses` = part numbers or skuIds separated by `;`).
+//!   Only `userPrincipalName` and `displayName` are required; `tenant` may come from `--tenant`.
+
+use std::collections::HashMap;
+use std::fmt;
+
+/// One user row, as read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserRow {
+    /// 1-based line in the file (the header is line 1).
+    pub line: usize,
+    pub tenant: Option<String>,
+    pub user_principal_name: String,
+    pub display_name: String,
+    pub given_name: Option<String>,
+    pub surname: Option<String>,
+    pub usage_location: Option<String>,
+    /// Part numbers (upper-cased) or skuIds, as written.
+    pub licenses: Vec<String>,
+    pub password: Option<String>,
+}
+
+/// A problem with the input, naming where it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowError {
+    pub line: usize,
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.field.is_empty() {
+            write!(f, "line {}: {}", self.line, self.message)
+        } else {
+            write!(f, "line {}, {}: {}", self.line, self.field, self.message)
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+enum Col {
+    Upn,
+    Display,
+    Given,
+    Surname,
+    Password,
+    Tenant,
+    Usage,
+    Licenses,
+}
+
+fn column(name: &str) -> Option<Col> {
+    Some(match name.trim().to_ascii_lowercase().as_str() {
+        "userprincipalname" | "upn" => Col::Upn,
+        "displayname" => Col::Display,
+        "firstname" | "givenname" => Col::Given,
+        "lastname" | "surname" => Col::Surname,
+        "password" => Col::Password,
+        "tenantid" | "tenant" => Col::Tenant,
+        "usagelocation" => Col::Usage,
+        "licenseassignment" | "licenses" | "license" => Col::Licenses,
+        _ => return None,
+    })
+}
+
+/// The 1-based line of a byte offset.
+fn line_of(text: &str, byte: u64) -> usize {
+    let b = text.as_bytes();
+    let mut end = (byte as usize).min(b.len());
+    // After a CRLF the reader's position may point at its `\n`: step over line ends.
+    while end < b.len() && (b[end] == b'\n' || b[end] == b'\r') {
+        end += 1;
+    }
+    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+}
+
+/// Reads a users CSV. All problems are returned together.
+pub fn parse_users_csv(text: &str) -> Result<Vec<UserRow>, Vec<RowError>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    let err = |line: usize, field: &str, message: String| RowError {
+        line,
+        field: field.to_owned(),
+        message,
+    };
+    let headers = match rdr.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => return Err(vec![err(1, "", format!("cannot read the header: {e}"))]),
+    };
+    let mut cols: HashMap<Col, usize> = HashMap::new();
+    let mut errors = vec![];
+    for (i, h) in headers.iter().enumerate() {
+        match column(h) {
+            Some(c) if cols.contains_key(&c) => errors.push(err(1, h, "column given twice".into())),
+            Some(c) => {
+                cols.insert(c, i);
+            }
+            None => errors.push(err(
+                1,
+                h,
+                "unknown column; the classic header is UserPrincipalName,FirstName,LastName,DisplayName,Password,\
+                 TenantId,UsageLocation,LicenseAssignment (see README, 'CSV formats')"
+                    .into(),
+            )),
+        }
+    }
+    for (c, name) in [(Col::Upn, "UserPrincipalName"), (Col::Display, "DisplayName")] {
+        if !cols.contains_key(&c) {
+            errors.push(err(1, name, "required column is missing".into()));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut rows = vec![];
+    let mut last_line = 1;
+    for rec in rdr.records() {
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map(|p| line_of(text, p.byte())).unwrap_or(last_line + 1);
+                errors.push(err(line, "", format!("not valid CSV: {e}")));
+                continue;
+            }
+        };
+        // The file's own line number (blank lines and quoted newlines counted).
+        let line = rec.position().map(|p| line_of(text, p.byte())).unwrap_or(last_line + 1);
+        last_line = line;
+        if rec.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        if rec.len() != headers.len() {
+            errors.push(err(
+                line,
+                "",
+                format!("{} fields where the header has {}", rec.len(), headers.len()),
+            ));
+            continue;
+        }
+        let get = |c: Col| {
+            cols.get(&c)
+                .and_then(|&i| rec.get(i))
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        let licenses = get(Col::Licenses)
+            .map(|s| {
+                s.split([';', ','])
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    // `syndication-account:O365_Business_Premium` → `O365_BUSINESS_PREMIUM`.
+                    .map(|p| p.rsplit(':').next().unwrap_or(p).to_ascii_uppercase())
+                    .collect()
+            })
+            .unwrap_or_default();
+        rows.push(UserRow {
+            line,
+            tenant: get(Col::Tenant),
+            user_principal_name: get(Col::Upn).unwrap_or_default(),
+            display_name: get(Col::Display).unwrap_or_default(),
+            given_name: get(Col::Given),
+            surname: get(Col::Surname),
+            usage_location: get(Col::Usage).map(|s| s.to_ascii_uppercase()),
+            licenses,
+            password: cols
+                .get(&Col::Password)
+                .and_then(|&i| rec.get(i))
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned),
+        });
+    }
+    if errors.is_empty() {
+        Ok(rows)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Checks a UPN's syntax: `local@domain`, local part of Graph's allowed characters
+/// (`A-Z a-z 0-9 ' . - _ ! # ^ ~`, learn.microsoft.com/graph/api/resources/user), not starting
+/// or ending with a dot, at most 64 characters; a domain with a dot.
+pub fn check_upn(upn: &str) -> Result<(), String> {
+    let Some((local, domain)) = upn.split_once('@') else {
+        return Err(format!("'{upn}' is not a user principal name: expected name@domain"));
+    };
+    if local.is_empty() || local.len() > 64 {
+        return Err(format!("'{upn}': the part before @ must have 1 to 64 characters"));
+    }
+    if let Some(c) = local
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "'.-_!#^~".contains(*c)))
+    {
+        return Err(format!(
+            "'{upn}': '{c}' is not allowed before @ (allowed: letters, digits and ' . - _ ! # ^ ~)"
+        ));
+    }
+    if local.starts_with('.') || local.ends_with('.') {
+        return Err(format!("'{upn}': the part before @ cannot start or end with a dot"));
+    }
+    let domain_ok = domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && domain
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+    if !domain_ok {
+        return Err(format!("'{upn}': '{domain}' is not a domain name"));
+    }
+    Ok(())
+}
+
+/// Entra's password rules for cloud users: 8 to 256 characters, three of four classes
+/// (lower case, upper case, digits, symbols).
+pub fn check_password(p: &str) -> Result<(), String> {
+    let n = p.chars().count();
+    if !(8..=256).contains(&n) {
+        return Err(format!("must have 8 to 256 characters (has {n})"));
+    }
+    let classes = [
+        p.chars().any(|c| c.is_ascii_lowercase()),
+        p.chars().any(|c| c.is_ascii_uppercase()),
+        p.chars().any(|c| c.is_ascii_digit()),
+        p.chars().any(|c| !c.is_ascii_alphanumeric()),
+    ];
+    if classes.iter().filter(|x| **x).count() < 3 {
+        return Err("needs three of: lower case, upper case, digits, symbols".into());
+    }
+    Ok(())
+}
+
+/// ISO 3166-1 alpha-2 codes (what Graph's `usageLocation` takes).
+const ISO_3166: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
+
+pub fn check_usage_location(code: &str) -> Result<(), String> {
+    if code.len() == 2 && ISO_3166.split(' ').any(|c| c == code) {
+        Ok(())
+    } else {
+        Err(format!(
+            "'{code}' is not a two-letter ISO 3166 country code (e.g. US, GB, DE, BR)"
+        ))
+    }
+}
+
+/// The offline checks of one row: UPN, display name, usage location (required with a
+/// licence, as `assignLicense` demands), password (when given).
+pub fn check_row(r: &UserRow) -> Vec<RowError> {
+    let mut e = vec![];
+    let mut push = |field: &str, message: String| {
+        e.push(RowError {
+            line: r.line,
+            field: field.to_owned(),
+            message,
+        })
+    };
+    if r.user_principal_name.is_empty() {
+        push("UserPrincipalName", "is empty".into());
+    } else if let Err(m) = check_upn(&r.user_principal_name) {
+        push("UserPrincipalName", m);
+    }
+    if r.display_name.is_empty() {
+        push("DisplayName", "is empty".into());
+    } else if r.display_name.chars().count() > 256 {
+        push("DisplayName", "longer than 256 characters".into());
+    }
+    match &r.usage_location {
+        Some(u) => {
+            if let Err(m) = check_usage_location(u) {
+                push("UsageLocation", m);
+            }
+        }
+        None if !r.licenses.is_empty() => push(
+            "UsageLocation",
+            "is required to assign a licence (a two-letter country code like US)".into(),
+        ),
+        None => {}
+    }
+    if let Some(p) = &r.password {
+        if let Err(m) = check_password(p) {
+            push("Password", format!("does not meet the password rules: {m}"));
+        }
+    }
+    e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CLASSIC: &str = "UserPrincipalName,FirstName,LastName,DisplayName,Password,TenantId,UsageLocation,LicenseAssignment\r\n\
+        adele@contoso.com,Adele,Vance,Adele Vance,Pa55word!x,contoso.onmicrosoft.com,us,syndication-account:O365_Business_Premium\r\n\
+        \r\n\
+        \"bob@contoso.com\",Bob,\"Smith, Jr\",\"Bob Smith, Jr\",,contoso.onmicrosoft.com,GB,\r\n";
+
+    #[test]
+    fn the_classic_msonline_header_reads_with_licences_normalised() {
+        let rows = parse_users_csv(CLASSIC).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].line, 2);
+        assert_eq!(rows[0].licenses, ["O365_BUSINESS_PREMIUM"]);
+        assert_eq!(rows[0].usage_location.as_deref(), Some("US"));
+        assert_eq!(rows[0].given_name.as_deref(), Some("Adele"));
+        assert_eq!(rows[1].line, 4, "blank lines keep their numbers");
+        assert_eq!(rows[1].display_name, "Bob Smith, Jr");
+        assert_eq!(rows[1].password, None);
+        assert!(rows.iter().all(|r| check_row(r).is_empty()));
+    }
+
+    #[test]
+    fn the_modern_header_in_any_order() {
+        let rows = parse_users_csv(
+            "displayName,userPrincipalName,licenses,usageLocation\nAdele Vance,adele@contoso.com,SPB;O365_BUSINESS,DE\n",
+        )
+        .unwrap();
+        assert_eq!(rows[0].licenses, ["SPB", "O365_BUSINESS"]);
+        assert_eq!(rows[0].tenant, None);
+    }
+
+    #[test]
+    fn bad_headers_and_rows_name_line_and_field() {
+        let e = parse_users_csv("UserPrincipalName,Nickname\nx@y.com,z\n").unwrap_err();
+        assert!(e.iter().any(|e| e.line == 1 && e.field == "Nickname"));
+        assert!(e
+            .iter()
+            .any(|e| e.field == "DisplayName" && e.message.contains("missing")));
+
+        let rows = parse_users_csv(
+            "UserPrincipalName,DisplayName,UsageLocation,LicenseAssignment,Password\n\
+             bad upn,Someone,US,,\n\
+             ok@contoso.com,,XX,SPB,short\n",
+        )
+        .unwrap();
+        let errs: Vec<String> = rows.iter().flat_map(check_row).map(|e| e.to_string()).collect();
+        assert!(
+            errs.iter().any(|e| e.starts_with("line 2, UserPrincipalName:")),
+            "{errs:?}"
+        );
+        assert!(errs.iter().any(|e| e.starts_with("line 3, DisplayName: is empty")));
+        assert!(errs.iter().any(|e| e.starts_with("line 3, UsageLocation:")));
+        assert!(errs.iter().any(|e| e.starts_with("line 3, Password:")));
+
+        let e = parse_users_csv("UserPrincipalName,DisplayName\na@b.com,A,extra\n").unwrap_err();
+        assert_eq!(e[0].line, 2);
+    }
+
+    #[test]
+    fn upn_and_password_rules() {
+        assert!(check_upn("o'neil.j-x_y!#^~@sub.contoso.com").is_ok());
+        for bad in [
+            "nobody",
+            "a b@contoso.com",
+            ".a@contoso.com",
+            "a@contoso",
+            "a@con_toso.com",
+            "@contoso.com",
+        ] {
+            assert!(check_upn(bad).is_err(), "{bad}");
+        }
+        assert!(check_password("Passw0rd").is_ok());
+        assert!(check_password("password1").is_err(), "two classes");
+        assert!(check_password("Ab1!").is_err(), "too short");
+        assert!(check_usage_location("BR").is_ok());
+        assert!(check_usage_location("UK").is_err(), "GB is the code");
+    }
+
+    #[test]
+    fn licence_without_usage_location_is_refused_up_front() {
+        let rows = parse_users_csv("UserPrincipalName,DisplayName,LicenseAssignment\na@b.com,A,SPB\n").unwrap();
+        let e = check_row(&rows[0]);
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].field, "UsageLocation");
+    }
+}
