@@ -88,7 +88,7 @@ pub const LICENSE_COLUMNS: &[&str] = &[
     "skuId",
 ];
 
-fn conn_args(g: &Global) -> ConnArgs {
+pub(crate) fn conn_args(g: &Global) -> ConnArgs {
     ConnArgs {
         sandbox: g.sandbox,
         endpoint: g.endpoint.clone(),
@@ -121,7 +121,7 @@ fn format_of(g: &Global) -> Format {
     }
 }
 
-fn open_output(g: &Global, columns: &[&'static str]) -> Result<Output> {
+pub(crate) fn open_output(g: &Global, columns: &[&'static str]) -> Result<Output> {
     let w: Box<dyn Write + Send> = match &g.out {
         Some(p) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(p).with_context(|| format!("--out {}: cannot create the file", p.display()))?,
@@ -176,6 +176,75 @@ pub async fn run(cli: Cli) -> Result<i32> {
             }
             out.finish()?;
             Ok(0)
+        }
+        Command::Domains {
+            cmd: DomainsCmd::Add { name, tenant, what_if },
+        } => crate::writes::domains_add(&g, name, tenant, what_if).await,
+        Command::Domains {
+            cmd: DomainsCmd::Verify { name, tenant },
+        } => crate::writes::domains_verify(&g, name, tenant).await,
+        Command::Domains {
+            cmd: DomainsCmd::Records { name, tenant, zone },
+        } => crate::writes::domains_records(&g, name, tenant, zone).await,
+        Command::Licenses {
+            cmd: LicensesCmd::Assign(c),
+        } => crate::writes::licenses_change(&g, c, true).await,
+        Command::Licenses {
+            cmd: LicensesCmd::Remove(c),
+        } => crate::writes::licenses_change(&g, c, false).await,
+        Command::Users {
+            cmd:
+                UsersCmd::Create {
+                    tenant,
+                    upn,
+                    display_name,
+                    first_name,
+                    last_name,
+                    usage_location,
+                    licenses,
+                    password_stdin,
+                    passwords_out,
+                    write,
+                },
+        } => {
+            crate::writes::users_create(
+                &g,
+                tenant,
+                upn,
+                display_name,
+                first_name,
+                last_name,
+                usage_location,
+                licenses,
+                password_stdin,
+                passwords_out,
+                write.what_if,
+            )
+            .await
+        }
+        Command::Users {
+            cmd:
+                UsersCmd::Import {
+                    file,
+                    tenant,
+                    passwords_out,
+                    no_force_change_password,
+                    write,
+                },
+        } => {
+            let rows = crate::import::read_csv(&file)?;
+            crate::import::import(
+                &g,
+                rows,
+                crate::import::ImportOpts {
+                    default_tenant: tenant,
+                    what_if: write.what_if,
+                    continue_on_error: write.continue_on_error,
+                    passwords_out,
+                    force_change_password: !no_force_change_password,
+                },
+            )
+            .await
         }
         Command::Domains {
             cmd: DomainsCmd::List { tenants },
@@ -271,12 +340,12 @@ pub async fn run(cli: Cli) -> Result<i32> {
     }
 }
 
-enum SkuArg {
+pub(crate) enum SkuArg {
     Id(SkuId),
     Part(String),
 }
 
-fn parse_sku_arg(s: &str, catalog: &LicenceCatalog) -> Result<SkuArg> {
+pub(crate) fn parse_sku_arg(s: &str, catalog: &LicenceCatalog) -> Result<SkuArg> {
     if let Ok(id) = s.parse::<SkuId>() {
         return Ok(SkuArg::Id(id));
     }
@@ -299,7 +368,7 @@ fn partner_err(e: ApiError) -> anyhow::Error {
     anyhow!("reading the partner's customers failed: {e}")
 }
 
-async fn customer_list(conn: &Conn, source: SourceArg) -> Result<(Vec<Customer>, Vec<GdapRelationship>)> {
+pub(crate) async fn customer_list(conn: &Conn, source: SourceArg) -> Result<(Vec<Customer>, Vec<GdapRelationship>)> {
     let graph = Graph::new(conn.api.clone());
     let pc = PartnerCenter::new(conn.api.clone());
     let source = match source {
@@ -334,7 +403,7 @@ async fn tenant_of_domain(conn: &Conn, domain: &str) -> Option<TenantId> {
     issuer.split('/').find_map(|p| p.parse::<TenantId>().ok())
 }
 
-async fn find(conn: &Conn, list: &[Customer], sel: &str) -> Result<Target> {
+pub(crate) async fn find(conn: &Conn, list: &[Customer], sel: &str) -> Result<Target> {
     let s = TenantSelector::parse(sel);
     let hit = list.iter().find(|c| match &s {
         TenantSelector::Id(id) => c.tenant_id == *id,
@@ -453,7 +522,7 @@ where
     Ok(summary.exit_code())
 }
 
-fn report(g: &Global, s: &Summary, conn: &Conn) -> Result<()> {
+pub(crate) fn report(g: &Global, s: &Summary, conn: &Conn) -> Result<()> {
     if let Some(p) = &g.status_out {
         let text = serde_json::to_string_pretty(&s.outcomes)?;
         std::fs::write(p, text).with_context(|| format!("--status-out {}", p.display()))?;

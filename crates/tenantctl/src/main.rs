@@ -3,8 +3,10 @@
 
 mod commands;
 mod config;
+mod import;
 mod output;
 mod progress;
+mod writes;
 
 use clap::{Args, Parser, Subcommand};
 use output::Format;
@@ -143,6 +145,31 @@ pub enum DomainsCmd {
         #[command(flatten)]
         tenants: TenantArgs,
     },
+    /// Add a domain to a customer and print the DNS records that prove ownership.
+    Add {
+        /// The domain, e.g. contoso.com.
+        name: String,
+        #[arg(long = "tenant", short = 't', value_name = "ID|DOMAIN|NAME", required = true)]
+        tenant: String,
+        /// Show what would change; change nothing.
+        #[arg(long)]
+        what_if: bool,
+    },
+    /// Verify a domain once its TXT record is published.
+    Verify {
+        name: String,
+        #[arg(long = "tenant", short = 't', value_name = "ID|DOMAIN|NAME", required = true)]
+        tenant: String,
+    },
+    /// The DNS records the domain's services need (MX, SPF, autodiscover...).
+    Records {
+        name: String,
+        #[arg(long = "tenant", short = 't', value_name = "ID|DOMAIN|NAME", required = true)]
+        tenant: String,
+        /// Print a BIND zone-file fragment instead of rows.
+        #[arg(long)]
+        zone: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -164,6 +191,49 @@ pub enum UsersCmd {
         #[arg(long, value_name = "PART_NUMBER|GUID")]
         sku: Option<String>,
     },
+    /// Create one user (and license it).
+    Create {
+        #[arg(long = "tenant", short = 't', value_name = "ID|DOMAIN|NAME", required = true)]
+        tenant: String,
+        #[arg(long, value_name = "UPN")]
+        upn: String,
+        #[arg(long)]
+        display_name: String,
+        #[arg(long)]
+        first_name: Option<String>,
+        #[arg(long)]
+        last_name: Option<String>,
+        /// Two-letter country code (needed for a licence).
+        #[arg(long)]
+        usage_location: Option<String>,
+        /// A licence to assign (part number or skuId; repeatable).
+        #[arg(long = "license", value_name = "PART_NUMBER|GUID")]
+        licenses: Vec<String>,
+        /// Read the password from the first line of stdin (else one is generated).
+        #[arg(long)]
+        password_stdin: bool,
+        /// Where generated passwords go (CSV, created 0600).
+        #[arg(long, value_name = "FILE")]
+        passwords_out: Option<PathBuf>,
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+    /// Create users from a CSV (the classic New-MsolUser header or the modern one; see README).
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+        /// The tenant of rows without a TenantId.
+        #[arg(long = "tenant", short = 't', value_name = "ID|DOMAIN|NAME")]
+        tenant: Option<String>,
+        /// Where generated passwords go (CSV, created 0600); needed when rows have no Password.
+        #[arg(long, value_name = "FILE")]
+        passwords_out: Option<PathBuf>,
+        /// Users need not change their password at first sign-in.
+        #[arg(long)]
+        no_force_change_password: bool,
+        #[command(flatten)]
+        write: WriteArgs,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -173,6 +243,42 @@ pub enum LicensesCmd {
         #[command(flatten)]
         tenants: TenantArgs,
     },
+    /// Assign a licence to a user (or to many: --csv).
+    Assign(LicenseChange),
+    /// Remove a licence from a user (or from many: --csv).
+    Remove(LicenseChange),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct LicenseChange {
+    /// The customer tenant (id, domain or name); the CSV's `tenant` column may name others.
+    #[arg(long = "tenant", short = 't', value_name = "ID|DOMAIN|NAME")]
+    pub tenant: Option<String>,
+    /// The user (UPN or object id).
+    #[arg(long, value_name = "UPN", required_unless_present = "csv")]
+    pub user: Option<String>,
+    /// The SKU: part number (e.g. SPB) or skuId.
+    #[arg(long, value_name = "PART_NUMBER|GUID", required_unless_present = "csv")]
+    pub sku: Option<String>,
+    /// Service plans to leave off (name like EXCHANGE_S_STANDARD, or id); assign only.
+    #[arg(long = "disable-plan", value_name = "PLAN")]
+    pub disable_plans: Vec<String>,
+    /// Many changes from a CSV with columns tenant,userPrincipalName,sku[,disabledPlans].
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["user", "sku"])]
+    pub csv: Option<PathBuf>,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+/// Flags of every write.
+#[derive(Args, Debug, Clone, Default)]
+pub struct WriteArgs {
+    /// Show what would change; change nothing.
+    #[arg(long)]
+    pub what_if: bool,
+    /// Apply the valid rows even if some are bad (the bad ones are reported as failed).
+    #[arg(long)]
+    pub continue_on_error: bool,
 }
 
 #[derive(Subcommand, Debug)]
