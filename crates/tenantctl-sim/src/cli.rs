@@ -50,6 +50,9 @@ pub struct ServeArgs {
     /// Access-token lifetime, e.g. 60s (default 3599s like Entra).
     #[arg(long, value_parser = parse_duration, default_value = "3599s")]
     token_lifetime: Duration,
+    /// Domain verification succeeds as if every TXT record were already published.
+    #[arg(long)]
+    publish_dns: bool,
     /// Turn Graph-style throttling off.
     #[arg(long)]
     no_throttle: bool,
@@ -111,8 +114,10 @@ impl ServeArgs {
             fault_503: self.fault_503,
             fault_reset: self.fault_reset,
             retry_after_secs: 1,
+            drop_write_responses: 0,
         };
         c.token_lifetime_secs = self.token_lifetime.as_secs().max(1) as i64;
+        c.publish_dns = self.publish_dns;
         c.throttle = ThrottleConfig {
             enabled: !self.no_throttle,
             scale: self.throttle_scale,

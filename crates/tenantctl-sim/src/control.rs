@@ -15,6 +15,7 @@
 //! | `GET /_sim/identity/device` | user codes waiting for sign-in |
 //! | `POST /_sim/identity/device/approve`, `.../decline` | `{"user_code":"..."}` |
 //! | `POST /_sim/identity/refresh-tokens/revoke`, `.../expire` | AADSTS50173 / AADSTS700082 from now on |
+//! | `GET`/`POST`/`DELETE /_sim/dns` | the simulated public DNS (the registrar): `{"name","type","value"}` |
 
 use crate::faults::Faults;
 use crate::fleet::{TenantKind, Trouble};
@@ -44,6 +45,7 @@ pub fn routes() -> Router<Arc<Sim>> {
         .route("/_sim/identity/device/decline", post(decline))
         .route("/_sim/identity/refresh-tokens/revoke", post(revoke))
         .route("/_sim/identity/refresh-tokens/expire", post(expire))
+        .route("/_sim/dns", get(dns_list).post(dns_publish).delete(dns_remove))
 }
 
 fn bad(msg: impl Into<String>) -> Response {
@@ -216,4 +218,53 @@ async fn revoke(State(sim): State<Arc<Sim>>) -> StatusCode {
 async fn expire(State(sim): State<Arc<Sim>>) -> StatusCode {
     sim.identity.expire_refresh_tokens();
     StatusCode::NO_CONTENT
+}
+
+fn dns_record(v: &Value) -> Option<(String, String, String)> {
+    let name = v
+        .get("name")?
+        .as_str()?
+        .trim()
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    let kind = v.get("type")?.as_str()?.trim().to_ascii_uppercase();
+    let value = v.get("value")?.as_str()?.trim().to_owned();
+    (!name.is_empty() && !kind.is_empty() && !value.is_empty()).then_some((name, kind, value))
+}
+
+async fn dns_list(State(sim): State<Arc<Sim>>) -> Json<Value> {
+    let dns = sim.writes.dns.read();
+    let mut records: Vec<Value> = dns
+        .iter()
+        .flat_map(|(n, v)| v.iter().map(move |(k, x)| json!({"name": n, "type": k, "value": x})))
+        .collect();
+    records.sort_by_key(|r| r.to_string());
+    Json(json!({ "records": records }))
+}
+
+/// Publishes a record, as the customer's registrar would.
+async fn dns_publish(State(sim): State<Arc<Sim>>, Json(v): Json<Value>) -> Response {
+    let Some((name, kind, value)) = dns_record(&v) else {
+        return bad("expected {\"name\": \"contoso.com\", \"type\": \"TXT\", \"value\": \"MS=ms12345678\"}");
+    };
+    let mut dns = sim.writes.dns.write();
+    let list = dns.entry(name.clone()).or_default();
+    if !list.iter().any(|(k, x)| *k == kind && *x == value) {
+        list.push((kind.clone(), value.clone()));
+    }
+    (
+        StatusCode::CREATED,
+        Json(json!({"name": name, "type": kind, "value": value})),
+    )
+        .into_response()
+}
+
+async fn dns_remove(State(sim): State<Arc<Sim>>, Json(v): Json<Value>) -> Response {
+    let Some((name, kind, value)) = dns_record(&v) else {
+        return bad("expected {\"name\", \"type\", \"value\"}");
+    };
+    if let Some(list) = sim.writes.dns.write().get_mut(&name) {
+        list.retain(|(k, x)| !(*k == kind && *x == value));
+    }
+    StatusCode::NO_CONTENT.into_response()
 }

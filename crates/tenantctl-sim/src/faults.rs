@@ -34,6 +34,9 @@ pub struct Faults {
     pub fault_reset: f64,
     /// `Retry-After` seconds on injected 429s.
     pub retry_after_secs: u64,
+    /// The next N Graph writes (POST/PATCH/DELETE) are applied, then their connection is cut
+    /// before the response: the client cannot know whether the write happened.
+    pub drop_write_responses: u32,
 }
 
 /// Request counts by (method, route template, status).
@@ -132,7 +135,24 @@ pub async fn middleware(State(sim): State<Arc<Sim>>, req: Request, next: Next) -
     if base + jitter > 0 {
         tokio::time::sleep(Duration::from_millis(base + jitter)).await;
     }
-    let resp = if faults.fault_reset > 0.0 && roll() < faults.fault_reset {
+    let is_write = matches!(method.as_str(), "POST" | "PATCH" | "DELETE" | "PUT");
+    let drop_after = matches!(service, Service::Graph) && is_write && faults.drop_write_responses > 0 && {
+        let mut f = sim.faults.write();
+        if f.drop_write_responses > 0 {
+            f.drop_write_responses -= 1;
+            true
+        } else {
+            false
+        }
+    };
+    let resp = if drop_after {
+        let applied = next.run(req).await;
+        tracing::debug!(
+            status = applied.status().as_u16(),
+            "write applied; dropping its response"
+        );
+        reset_response()
+    } else if faults.fault_reset > 0.0 && roll() < faults.fault_reset {
         reset_response()
     } else if faults.fault_429 > 0.0 && roll() < faults.fault_429 {
         injected(

@@ -24,8 +24,8 @@ use base64::Engine;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 
-const CTX: &str = "https://graph.microsoft.com/v1.0/$metadata#";
-const DENIED: &str = "Insufficient privileges to complete the operation.";
+pub(crate) const CTX: &str = "https://graph.microsoft.com/v1.0/$metadata#";
+pub(crate) const DENIED: &str = "Insufficient privileges to complete the operation.";
 
 pub fn routes() -> Router<Arc<Sim>> {
     Router::new()
@@ -47,10 +47,22 @@ pub fn routes() -> Router<Arc<Sim>> {
             get(gdap_customers),
         )
         .route("/graph/v1.0/organization", get(organization))
-        .route("/graph/v1.0/domains", get(domains))
-        .route("/graph/v1.0/domains/{id}", get(domain))
-        .route("/graph/v1.0/users", get(users))
-        .route("/graph/v1.0/users/{id}", get(user))
+        .route(
+            "/graph/v1.0/domains",
+            get(domains).post(crate::graph_writes::add_domain),
+        )
+        .route(
+            "/graph/v1.0/domains/{id}",
+            get(domain).delete(crate::graph_writes::delete_domain),
+        )
+        .route("/graph/v1.0/users", get(users).post(crate::graph_writes::create_user))
+        .route(
+            "/graph/v1.0/users/{id}",
+            get(user)
+                .patch(crate::graph_writes::update_user)
+                .delete(crate::graph_writes::delete_user),
+        )
+        .merge(crate::graph_writes::routes())
         .route("/graph/v1.0/subscribedSkus", get(subscribed_skus))
 }
 
@@ -359,31 +371,31 @@ pub static ORGANIZATION: EntitySpec = EntitySpec {
 // ---------- request plumbing ----------
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Side {
+pub(crate) enum Side {
     /// Needs the partner tenant.
     Partner,
     /// A tenant's own directory; customer tenants need GDAP access or consent.
     Directory,
 }
 
-struct Req<'a> {
-    sim: &'a Sim,
-    t: &'a Tenant,
-    caller: Caller,
-    ids: RequestIds,
-    eventual: bool,
+pub(crate) struct Req<'a> {
+    pub sim: &'a Sim,
+    pub t: &'a Tenant,
+    pub caller: Caller,
+    pub ids: RequestIds,
+    pub eventual: bool,
 }
 
 fn unauthorized(msg: &str, ids: &RequestIds) -> Response {
     graph_error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", msg, ids)
 }
 
-fn denied(ids: &RequestIds) -> Response {
+pub(crate) fn denied(ids: &RequestIds) -> Response {
     graph_error(StatusCode::FORBIDDEN, "Authorization_RequestDenied", DENIED, ids)
 }
 
 /// Authenticates, resolves the token's tenant and authorises the caller there.
-fn begin<'a>(sim: &'a Sim, headers: &HeaderMap, side: Side) -> Result<Req<'a>, Response> {
+pub(crate) fn begin<'a>(sim: &'a Sim, headers: &HeaderMap, side: Side) -> Result<Req<'a>, Response> {
     let ids = RequestIds::from_headers(headers);
     let caller = authenticate(&sim.keys, headers, AUD_GRAPH).map_err(|e| unauthorized(e.graph_message(), &ids))?;
     let Some(t) = sim.fleet.tenant_by_id(caller.tenant_id) else {
@@ -423,13 +435,13 @@ fn begin<'a>(sim: &'a Sim, headers: &HeaderMap, side: Side) -> Result<Req<'a>, R
 }
 
 impl Req<'_> {
-    fn query(&self, raw: &Option<String>, spec: &EntitySpec) -> Result<Query, Response> {
+    pub(crate) fn query(&self, raw: &Option<String>, spec: &EntitySpec) -> Result<Query, Response> {
         odata::parse(raw.as_deref(), spec, self.eventual)
             .map_err(|e| graph_error(StatusCode::BAD_REQUEST, e.code, &e.message, &self.ids))
     }
 
     /// Charges the request's resource units (learn.microsoft.com/graph/throttling-limits).
-    fn charge(&self, base: u32, q: Option<&Query>) -> Result<u32, Response> {
+    pub(crate) fn charge(&self, base: u32, q: Option<&Query>) -> Result<u32, Response> {
         let cost = crate::throttle::graph_cost(
             base,
             q.is_some_and(|q| q.select.is_some()),
@@ -455,13 +467,13 @@ impl Req<'_> {
         }
     }
 
-    fn ok(&self, body: Value, cost: u32) -> Response {
+    pub(crate) fn ok(&self, body: Value, cost: u32) -> Response {
         let mut r = graph_json(StatusCode::OK, body, &self.ids);
         set(r.headers_mut(), "x-ms-resource-unit", &cost.to_string());
         r
     }
 
-    fn not_found(&self, key: &str) -> Response {
+    pub(crate) fn not_found(&self, key: &str) -> Response {
         graph_error(
             StatusCode::NOT_FOUND,
             "Request_ResourceNotFound",
@@ -473,20 +485,20 @@ impl Req<'_> {
     }
 }
 
-fn set(h: &mut HeaderMap, name: &'static str, v: &str) {
+pub(crate) fn set(h: &mut HeaderMap, name: &'static str, v: &str) {
     if let Ok(v) = HeaderValue::from_str(v) {
         h.insert(HeaderName::from_static(name), v);
     }
 }
 
-type Out = Result<Response, Response>;
+pub(crate) type Out = Result<Response, Response>;
 
-fn done(r: Out) -> Response {
+pub(crate) fn done(r: Out) -> Response {
     r.unwrap_or_else(|e| e)
 }
 
 /// `@odata.context` for a collection (`#users` or `#users(id,displayName)`).
-fn context(base: &str, q: &Query) -> String {
+pub(crate) fn context(base: &str, q: &Query) -> String {
     match &q.select {
         Some(s) => format!("{base}({})", s.join(",")),
         None => base.to_owned(),
@@ -504,6 +516,7 @@ fn page(
     ctx: String,
     len: u64,
     item: &dyn Fn(u64) -> Value,
+    sparse: bool,
     cost: u32,
 ) -> Out {
     let fpr = q.fingerprint(hash(&[r.t.idx as u64, odata::hash_str(path)]));
@@ -513,7 +526,8 @@ fn page(
         None => 0,
     };
     let n = q.page_size(spec) as u64;
-    let hit = |v: &Value| q.hit(v);
+    // `Value::Null` marks an entity that is gone (a deleted user): never listed or counted.
+    let hit = |v: &Value| !v.is_null() && q.hit(v);
     let mut value = Vec::new();
     let next;
     let total;
@@ -548,7 +562,7 @@ fn page(
         // The next page starts at the next match, so no page is empty but the only one.
         let mut nx = None;
         while i < len {
-            if !q.narrows() || hit(&item(i)) {
+            if hit(&item(i)) {
                 nx = Some(i);
                 break;
             }
@@ -557,7 +571,7 @@ fn page(
         next = nx;
         total = if !want_count {
             0
-        } else if !q.narrows() {
+        } else if !q.narrows() && !sparse {
             len
         } else {
             (0..len).filter(|&i| hit(&item(i))).count() as u64
@@ -618,7 +632,7 @@ fn etag(parts: &[u64]) -> String {
 // ---------- JSON builders ----------
 
 /// learn.microsoft.com/graph/api/resources/user (property names), user-list example order.
-fn user_json(sim: &Sim, t: &Tenant, u: &User) -> Value {
+pub(crate) fn user_json(sim: &Sim, t: &Tenant, u: &User) -> Value {
     let cat = Catalog::get();
     let licenses: Vec<Value> = u
         .licenses
@@ -651,7 +665,7 @@ fn user_json(sim: &Sim, t: &Tenant, u: &User) -> Value {
 }
 
 /// learn.microsoft.com/graph/api/resources/domain.
-fn domain_json(d: &crate::fleet::Domain) -> Value {
+pub(crate) fn domain_json(d: &crate::fleet::Domain) -> Value {
     json!({
         "authenticationType": d.authentication_type,
         "availabilityStatus": null,
@@ -695,7 +709,7 @@ fn plan_service(name: &str) -> &'static str {
 }
 
 /// learn.microsoft.com/graph/api/organization-list example.
-fn organization_json(t: &Tenant) -> Value {
+fn organization_json(t: &Tenant, domains: &[crate::fleet::Domain]) -> Value {
     let cat = Catalog::get();
     let mut assigned = Vec::new();
     for s in &t.subscriptions {
@@ -708,8 +722,7 @@ fn organization_json(t: &Tenant) -> Value {
             }));
         }
     }
-    let verified: Vec<Value> = t
-        .domains
+    let verified: Vec<Value> = domains
         .iter()
         .filter(|d| d.is_verified)
         .map(|d| {
@@ -763,7 +776,7 @@ fn organization_json(t: &Tenant) -> Value {
 }
 
 /// learn.microsoft.com/graph/api/subscribedsku-list example; one entry per SKU.
-fn skus_json(t: &Tenant) -> Vec<Value> {
+pub(crate) fn skus_json(t: &Tenant, o: Option<&crate::overlay::TenantOverlay>) -> Vec<Value> {
     let cat = Catalog::get();
     let mut order: Vec<usize> = Vec::new();
     for s in &t.subscriptions {
@@ -783,7 +796,8 @@ fn skus_json(t: &Tenant) -> Vec<Value> {
                 "accountId": t.id.to_string(),
                 "appliesTo": "User",
                 "capabilityStatus": status,
-                "consumedUnits": sum(|s| s.consumed),
+                "consumedUnits": sum(|s| s.consumed) as i64
+                    + o.and_then(|o| o.consumed_delta.get(&sku.id)).copied().unwrap_or(0),
                 "id": format!("{}_{}", t.id, sku.id),
                 "prepaidUnits": {
                     "enabled": sum(|s| s.enabled),
@@ -856,6 +870,7 @@ fn vec_page(r: &Req<'_>, spec: &EntitySpec, q: &Query, path: &str, ctx: String, 
         ctx,
         items.len() as u64,
         &|i| items[i as usize].clone(),
+        false,
         cost,
     )
 }
@@ -1039,7 +1054,8 @@ async fn organization(State(sim): State<Arc<Sim>>, headers: HeaderMap, RawQuery(
         let r = begin(&sim, &headers, Side::Directory)?;
         let q = r.query(&raw, &ORGANIZATION)?;
         let cost = r.charge(1, Some(&q))?;
-        let items = vec![organization_json(r.t)];
+        let ov = sim.writes.tenants.read();
+        let items = vec![organization_json(r.t, &tenant_domains(r.t, ov.get(&r.t.idx)))];
         vec_page(
             &r,
             &ORGANIZATION,
@@ -1057,7 +1073,8 @@ async fn domains(State(sim): State<Arc<Sim>>, headers: HeaderMap, RawQuery(raw):
         let r = begin(&sim, &headers, Side::Directory)?;
         let q = r.query(&raw, &DOMAINS)?;
         let cost = r.charge(1, Some(&q))?;
-        let items = r.t.domains.iter().map(domain_json).collect();
+        let ov = sim.writes.tenants.read();
+        let items = tenant_domains(r.t, ov.get(&r.t.idx)).iter().map(domain_json).collect();
         vec_page(
             &r,
             &DOMAINS,
@@ -1080,7 +1097,9 @@ async fn domain(
         let r = begin(&sim, &headers, Side::Directory)?;
         let q = r.query(&raw, &DOMAINS)?;
         let cost = r.charge(1, Some(&q))?;
-        let Some(d) = r.t.domains.iter().find(|d| d.name.eq_ignore_ascii_case(&id)) else {
+        let ov = sim.writes.tenants.read();
+        let all = tenant_domains(r.t, ov.get(&r.t.idx));
+        let Some(d) = all.iter().find(|d| d.name.eq_ignore_ascii_case(&id)) else {
             return Err(r.not_found(&id));
         };
         Ok(r.ok(
@@ -1094,7 +1113,74 @@ async fn domain(
     })())
 }
 
-fn entity(base: &str, q: &Query, v: Value) -> Value {
+/// A user by object id or UPN, after writes: its index and full JSON.
+pub(crate) fn find_user(
+    sim: &Sim,
+    t: &Tenant,
+    o: Option<&crate::overlay::TenantOverlay>,
+    key: &str,
+) -> Option<(u64, Value)> {
+    let generated = |i: u64| user_json(sim, t, &sim.fleet.user(t, i as u32));
+    let matches = |v: &Value| {
+        v["id"].as_str().is_some_and(|x| x.eq_ignore_ascii_case(key))
+            || v["userPrincipalName"]
+                .as_str()
+                .is_some_and(|x| x.eq_ignore_ascii_case(key))
+    };
+    if let Some(o) = o {
+        let base = t.user_count as u64;
+        for (k, v) in o.created.iter().enumerate() {
+            if let Some(v) = v.as_ref().filter(|v| matches(v)) {
+                return Some((base + k as u64, v.clone()));
+            }
+        }
+        for (i, v) in &o.replaced {
+            if !o.deleted.contains(i) && matches(v) {
+                return Some((*i, v.clone()));
+            }
+        }
+    }
+    let i = match key.parse::<crate::ids::Guid>() {
+        Ok(g) => sim.fleet.user_index_by_id(t, g),
+        Err(_) => sim.fleet.user_index_by_upn(t, key),
+    }? as u64;
+    match o {
+        None => Some((i, generated(i))),
+        Some(o) => {
+            let v = o.user(t, i, &generated)?;
+            matches(&v).then_some((i, v))
+        }
+    }
+}
+
+/// The tenant's domains after writes.
+pub(crate) fn tenant_domains(t: &Tenant, o: Option<&crate::overlay::TenantOverlay>) -> Vec<crate::fleet::Domain> {
+    let mut out: Vec<crate::fleet::Domain> = t
+        .domains
+        .iter()
+        .filter(|d| o.is_none_or(|o| !o.removed_domains.contains(&d.name.to_ascii_lowercase())))
+        .cloned()
+        .collect();
+    if let Some(o) = o {
+        for d in &o.domains {
+            out.push(crate::fleet::Domain {
+                name: d.name.clone(),
+                is_verified: d.verified,
+                is_default: false,
+                is_initial: false,
+                authentication_type: "Managed",
+                supported_services: if d.verified {
+                    vec!["Email", "OfficeCommunicationsOnline"]
+                } else {
+                    vec![]
+                },
+            });
+        }
+    }
+    out
+}
+
+pub(crate) fn entity(base: &str, q: &Query, v: Value) -> Value {
     let mut body = Map::new();
     body.insert(
         "@odata.context".into(),
@@ -1112,15 +1198,23 @@ async fn users(State(sim): State<Arc<Sim>>, headers: HeaderMap, RawQuery(raw): R
         let q = r.query(&raw, &USERS)?;
         let cost = r.charge(2, Some(&q))?;
         let t = r.t;
-        let item = |i: u64| user_json(&sim, t, &sim.fleet.user(t, i as u32));
+        let ov = sim.writes.tenants.read();
+        let o = ov.get(&t.idx);
+        let generated = |i: u64| user_json(&sim, t, &sim.fleet.user(t, i as u32));
+        let item = |i: u64| match o {
+            None => generated(i),
+            Some(o) => o.user(t, i, &generated).unwrap_or(Value::Null),
+        };
+        let len = o.map(|o| o.len(t)).unwrap_or(t.user_count as u64);
         page(
             &r,
             &USERS,
             &q,
             "users",
             context(&format!("{CTX}users"), &q),
-            t.user_count as u64,
+            len,
             &item,
+            o.is_some(),
             cost,
         )
     })())
@@ -1156,12 +1250,18 @@ async fn user(
             }
             let q = r.query(&Some(raw2), &USERS)?;
             let cost = r.charge(2, Some(&q))?;
-            let n = if q.narrows() {
-                (0..t.user_count)
+            let ov = sim.writes.tenants.read();
+            let o = ov.get(&t.idx);
+            let generated = |i: u64| user_json(&sim, t, &sim.fleet.user(t, i as u32));
+            let n = match o {
+                None if !q.narrows() => t.user_count as u64,
+                None => (0..t.user_count)
                     .filter(|&i| q.hit(&user_json(&sim, t, &sim.fleet.user(t, i))))
-                    .count() as u64
-            } else {
-                t.user_count as u64
+                    .count() as u64,
+                Some(o) => (0..o.len(t))
+                    .filter_map(|i| o.user(t, i, &generated))
+                    .filter(|v| q.hit(v))
+                    .count() as u64,
             };
             let mut resp = (StatusCode::OK, n.to_string()).into_response();
             let h = resp.headers_mut();
@@ -1175,22 +1275,11 @@ async fn user(
         }
         let q = r.query(&raw, &USERS)?;
         let cost = r.charge(1, Some(&q))?;
-        let idx = match key.parse::<crate::ids::Guid>() {
-            Ok(g) => sim.fleet.user_index_by_id(t, g),
-            Err(_) => sim.fleet.user_index_by_upn(t, &key),
-        };
-        let Some(i) = idx else {
+        let ov = sim.writes.tenants.read();
+        let Some(v) = find_user(&sim, t, ov.get(&t.idx), &key).map(|(_, v)| v) else {
             return Err(r.not_found(&key));
         };
-        let u = sim.fleet.user(t, i);
-        Ok(r.ok(
-            entity(
-                &format!("{CTX}users"),
-                &q,
-                odata::project(&user_json(&sim, t, &u), &q, &USERS),
-            ),
-            cost,
-        ))
+        Ok(r.ok(entity(&format!("{CTX}users"), &q, odata::project(&v, &q, &USERS)), cost))
     })())
 }
 
@@ -1199,7 +1288,8 @@ async fn subscribed_skus(State(sim): State<Arc<Sim>>, headers: HeaderMap, RawQue
         let r = begin(&sim, &headers, Side::Directory)?;
         let q = r.query(&raw, &SKUS)?;
         let cost = r.charge(3, Some(&q))?;
-        let items = skus_json(r.t);
+        let ov = sim.writes.tenants.read();
+        let items = skus_json(r.t, ov.get(&r.t.idx));
         vec_page(
             &r,
             &SKUS,

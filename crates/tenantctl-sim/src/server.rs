@@ -30,6 +30,8 @@ pub struct SimConfig {
     pub token_lifetime_secs: i64,
     /// Device code polling `interval` (5 s like Entra; tests use 1).
     pub device_code_interval_secs: i64,
+    /// Domain verification succeeds as if the registrar had published every TXT record.
+    pub publish_dns: bool,
 }
 
 impl SimConfig {
@@ -42,6 +44,7 @@ impl SimConfig {
             throttle: ThrottleConfig::default(),
             token_lifetime_secs: 3599,
             device_code_interval_secs: crate::identity::DEVICE_CODE_INTERVAL_SECS,
+            publish_dns: false,
         }
     }
 }
@@ -75,6 +78,8 @@ pub struct Sim {
     pub identity: crate::identity::IdentityState,
     /// The start-up settings `/_sim/reset` returns to.
     pub initial: SimConfig,
+    /// What writes changed, and the simulated public DNS.
+    pub writes: crate::overlay::Writes,
 }
 
 impl Sim {
@@ -104,6 +109,7 @@ impl Sim {
         self.trouble_overrides.write().clear();
         self.stats.reset();
         self.identity.reset();
+        self.writes.reset();
     }
 
     pub fn token_lifetime(&self) -> i64 {
@@ -271,6 +277,7 @@ pub async fn start(cfg: SimConfig) -> std::io::Result<RunningSim> {
         trouble_overrides: RwLock::new(HashMap::new()),
         identity,
         initial: cfg.clone(),
+        writes: Default::default(),
     });
     let app = router(sim.clone());
     let (tx, rx) = oneshot::channel::<()>();
