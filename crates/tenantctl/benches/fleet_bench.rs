@@ -1,0 +1,319 @@
+//! The fleet benchmarks (design §4), run with `cargo bench -p tenantctl --bench fleet_bench`:
+//!
+//! 1. `users list --all-tenants -o csv` over `fleet-1000` (1,000 customers, SMB-heavy users,
+//!    every request +80 ms ±20 ms, the token endpoint +150 ms): wall time, requests, retries,
+//!    peak RSS, against the lower bound computable from the workload and the sequential
+//!    baseline (one tenant after another, one request at a time, as the classic scripts do).
+//! 2. `users import` of 5,000 users across 50 tenants at the same latency, against a
+//!    one-at-a-time loop (the `Import-Csv | foreach { New-MsolUser }` shape) measured on a
+//!    sample and extrapolated.
+//!
+//! The simulator runs in this process and shares the machine's cores with the CLI.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use tenantctl_sim::faults::Faults;
+use tenantctl_sim::fleet::Trouble;
+use tenantctl_sim::{RunningSim, SimConfig};
+
+const LAT: f64 = 0.080;
+const TOKEN_LAT: f64 = 0.150;
+
+fn proc_field(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// utime + stime of a live process, in seconds.
+fn cpu_secs(pid: u32) -> f64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = s.rsplit(')').next().unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks: u64 =
+        f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0) + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
+    ticks as f64 / 100.0
+}
+
+struct Measured {
+    wall: f64,
+    code: i32,
+    peak_rss_mib: f64,
+    cpu: f64,
+    stderr: String,
+}
+
+/// Runs the CLI against the simulator, sampling its peak RSS and CPU time until it exits.
+fn run_cli(sim: &RunningSim, args: &[&str]) -> Measured {
+    let p = &sim.sim.fleet.partner;
+    let t0 = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tenantctl"))
+        .args(args)
+        .env("TENANTCTL_CONFIG", "/nonexistent/tenantctl-bench.toml")
+        .env("TENANTCTL_ENDPOINT", &sim.base_url)
+        .env("AZURE_TENANT_ID", sim.sim.fleet.partner_tenant().id.to_string())
+        .env("AZURE_CLIENT_ID", p.client_id.to_string())
+        .env("AZURE_CLIENT_SECRET", &p.client_secret)
+        .env("TENANTCTL_REFRESH_TOKEN", &p.initial_refresh_token)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tenantctl runs");
+    let pid = child.id();
+    let mut peak = 0;
+    let mut cpu = 0.0;
+    let status = loop {
+        peak = peak.max(proc_field(pid, "VmHWM:"));
+        let c = cpu_secs(pid);
+        if c > 0.0 {
+            cpu = c;
+        }
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let wall = t0.elapsed().as_secs_f64();
+    let mut stderr = String::new();
+    use std::io::Read;
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    Measured {
+        wall,
+        code: status.code().unwrap_or(-1),
+        peak_rss_mib: peak as f64 / 1024.0,
+        cpu,
+        stderr,
+    }
+}
+
+fn summary_line(stderr: &str) -> String {
+    stderr
+        .lines()
+        .rev()
+        .find(|l| l.contains("requests") || l.contains(" rows: "))
+        .unwrap_or("")
+        .to_owned()
+}
+
+fn fleet_sim(rt: &tokio::runtime::Runtime, tenants: u32, users: Option<u32>) -> RunningSim {
+    let mut c = SimConfig::new(1, tenants);
+    c.fleet.users_per_tenant = users;
+    c.faults = Faults {
+        latency_ms: 80,
+        jitter_ms: 20,
+        token_latency_ms: 150,
+        ..Default::default()
+    };
+    rt.block_on(tenantctl_sim::start(c)).expect("simulator starts")
+}
+
+fn reads(rt: &tokio::runtime::Runtime) {
+    let sim = fleet_sim(rt, 1000, None);
+    let f = &sim.sim.fleet;
+    // The workload's arithmetic: per tenant a token, then subscribedSkus beside the users pages.
+    let partner_chain = TOKEN_LAT + 2.0 * LAT; // token, then contracts ∥ relationships (one page each at 1,000)
+    let chains: Vec<f64> = f
+        .customers()
+        .iter()
+        .map(|t| {
+            if sim.sim.trouble(t) == Trouble::RelationshipExpired || sim.sim.trouble(t) == Trouble::ConsentMissing {
+                TOKEN_LAT
+            } else {
+                let pages = (t.user_count as f64 / 999.0).ceil().max(1.0);
+                TOKEN_LAT + (pages * LAT).max(LAT)
+            }
+        })
+        .collect();
+    let longest = chains.iter().cloned().fold(0.0, f64::max);
+    let sequential: f64 = partner_chain
+        + f.customers()
+            .iter()
+            .map(|t| TOKEN_LAT + LAT + (t.user_count as f64 / 999.0).ceil().max(1.0) * LAT)
+            .sum::<f64>();
+    let expected_rows: u64 = f
+        .customers()
+        .iter()
+        .filter(|t| sim.sim.trouble(t) == Trouble::None || sim.sim.trouble(t) == Trouble::ReadOnlyRoles)
+        .map(|t| t.user_count as u64)
+        .sum();
+    println!(
+        "fleet-1000: {} customers, {} users (expected rows {expected_rows}), latency 80±20 ms, token 150 ms",
+        f.customers().len(),
+        f.total_users()
+    );
+    println!(
+        "  lower bound (unlimited concurrency): {:.2} s; sequential baseline (computed): {:.0} s",
+        partner_chain + longest,
+        sequential
+    );
+    println!(
+        "  {:>11} {:>8} {:>9} {:>8} {:>9} {:>8} {:>10}  summary",
+        "concurrency", "wall_s", "bound_s", "x_bound", "rss_MiB", "cpu_s", "vs_seq"
+    );
+    for conc in [32usize, 64, 128] {
+        let out = std::env::temp_dir().join(format!("tenantctl-bench-users-{conc}.csv"));
+        let m = run_cli(
+            &sim,
+            &[
+                "users",
+                "list",
+                "--all-tenants",
+                "-o",
+                "csv",
+                "--out",
+                out.to_str().unwrap(),
+                "--concurrency",
+                &conc.to_string(),
+            ],
+        );
+        let rows = std::fs::read_to_string(&out)
+            .map(|s| s.lines().count().saturating_sub(1))
+            .unwrap_or(0);
+        // With C tenants at once the work spreads over C lanes.
+        let bound = partner_chain + longest.max(chains.iter().sum::<f64>() / conc as f64);
+        println!(
+            "  {:>11} {:>8.2} {:>9.2} {:>8.2} {:>9.1} {:>8.2} {:>9.0}x  exit {} rows {rows}: {}",
+            conc,
+            m.wall,
+            bound,
+            m.wall / bound,
+            m.peak_rss_mib,
+            m.cpu,
+            sequential / m.wall,
+            m.code,
+            summary_line(&m.stderr)
+        );
+        let _ = std::fs::remove_file(out);
+    }
+    rt.block_on(sim.stop());
+}
+
+fn writes(rt: &tokio::runtime::Runtime) {
+    let sim = fleet_sim(rt, 50, Some(5));
+    let f = &sim.sim.fleet;
+    let healthy: Vec<_> = f
+        .customers()
+        .iter()
+        .filter(|t| sim.sim.trouble(t) == Trouble::None)
+        .collect();
+    let per = 5000 / healthy.len();
+    let path = std::env::temp_dir().join("tenantctl-bench-import.csv");
+    let mut file = std::fs::File::create(&path).unwrap();
+    writeln!(
+        file,
+        "UserPrincipalName,FirstName,LastName,DisplayName,Password,TenantId,UsageLocation,LicenseAssignment"
+    )
+    .unwrap();
+    let mut rows = 0;
+    for t in &healthy {
+        for i in 0..per {
+            writeln!(
+                file,
+                "bench.user{i:04}@{d},Bench,User{i:04},Bench User {i:04},Xq7!pLm2#vR{i},{id},US,",
+                d = t.initial_domain,
+                id = t.id
+            )
+            .unwrap();
+            rows += 1;
+        }
+    }
+    drop(file);
+    println!(
+        "\nimport: {rows} users across {} tenants, latency 80±20 ms, token 150 ms",
+        healthy.len()
+    );
+    for per_tenant in [4usize, 16] {
+        let m = run_cli(
+            &sim,
+            &[
+                "users",
+                "import",
+                path.to_str().unwrap(),
+                "-o",
+                "csv",
+                "--per-tenant",
+                &per_tenant.to_string(),
+                "-q",
+            ],
+        );
+        println!(
+            "  tenantctl --per-tenant {per_tenant:>2}: {:.2} s, peak RSS {:.1} MiB, cpu {:.2} s, exit {}",
+            m.wall, m.peak_rss_mib, m.cpu, m.code
+        );
+        // Start again from an empty overlay for the next setting.
+        sim.sim.writes.reset();
+    }
+    // The one-at-a-time loop: one POST /users after another, measured on a sample.
+    let sample = 100;
+    let t = healthy[0];
+    let p = &f.partner;
+    let secs = rt.block_on(async {
+        let http = reqwest::Client::new();
+        let tok: serde_json::Value = http
+            .post(format!("{}/login/{}/oauth2/v2.0/token", sim.base_url, t.id))
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("client_id", &p.client_id.to_string()),
+                ("client_secret", &p.client_secret),
+                ("refresh_token", &p.initial_refresh_token),
+                ("scope", "https://graph.microsoft.com/.default"),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = tok["access_token"].as_str().unwrap().to_owned();
+        let t0 = Instant::now();
+        for i in 0..sample {
+            let r = http
+                .post(format!("{}/graph/v1.0/users", sim.base_url))
+                .bearer_auth(&token)
+                .json(&serde_json::json!({
+                    "accountEnabled": true, "displayName": format!("Loop User {i}"), "mailNickname": format!("loop{i}"),
+                    "userPrincipalName": format!("loop.user{i}@{}", t.initial_domain), "usageLocation": "US",
+                    "passwordProfile": {"forceChangePasswordNextSignIn": true, "password": "Xq7!pLm2#vR9"}
+                }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 201);
+        }
+        t0.elapsed().as_secs_f64()
+    });
+    let per_user = secs / sample as f64;
+    println!(
+        "  one-at-a-time loop: {sample} users in {secs:.2} s ({:.0} ms each) → {rows} users ≈ {:.0} s (+ one token per tenant)",
+        per_user * 1000.0,
+        per_user * rows as f64
+    );
+    let _ = std::fs::remove_file(path);
+    rt.block_on(sim.stop());
+}
+
+fn main() {
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    println!(
+        "tenantctl fleet benchmark ({} cores; simulator and CLI share them)",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let which = std::env::var("FLEET_BENCH").unwrap_or_default();
+    if which.is_empty() || which == "reads" {
+        reads(&rt);
+    }
+    if which.is_empty() || which == "writes" {
+        writes(&rt);
+    }
+}
