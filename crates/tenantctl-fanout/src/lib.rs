@@ -43,7 +43,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            tenants: 32,
+            tenants: 64,
             per_tenant: 4,
         }
     }

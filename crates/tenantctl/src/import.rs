@@ -339,6 +339,8 @@ pub async fn import(g: &Global, rows: Vec<UserRow>, opts: ImportOpts) -> Result<
             by_tenant.entry(t.id).or_default().push(i);
         }
     }
+    // Role checks need no request; the tenants' facts are read in parallel.
+    let mut to_read: Vec<TenantId> = vec![];
     for (tid, idxs) in &by_tenant {
         let name = planned[idxs[0]]
             .target
@@ -359,13 +361,32 @@ pub async fn import(g: &Global, rows: Vec<UserRow>, opts: ImportOpts) -> Result<
         } else {
             None
         };
-        if let Some(msg) = role_problem {
-            for &i in idxs {
-                planned[i].action = Action::Invalid(format!("{name}: {msg}"));
+        match role_problem {
+            Some(msg) => {
+                for &i in idxs {
+                    planned[i].action = Action::Invalid(format!("{name}: {msg}"));
+                }
             }
-            continue;
+            None => to_read.push(*tid),
         }
-        match facts(&graph, *tid).await {
+    }
+    let fetched: Vec<(TenantId, Result<TenantFacts, ApiError>)> = {
+        use futures::StreamExt;
+        let graph = &graph;
+        futures::stream::iter(to_read)
+            .map(|tid| async move { (tid, facts(graph, tid).await) })
+            .buffer_unordered(g.concurrency as usize)
+            .collect()
+            .await
+    };
+    for (tid, got) in fetched {
+        let idxs = &by_tenant[&tid];
+        let name = planned[idxs[0]]
+            .target
+            .as_ref()
+            .map(|t| t.name.clone())
+            .unwrap_or_default();
+        match got {
             Ok(f) => {
                 let mut rows: Vec<Planned> = idxs.iter().map(|&i| planned[i].clone()).collect();
                 plan_tenant(&mut rows, &f, catalog);

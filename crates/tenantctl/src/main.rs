@@ -51,7 +51,7 @@ pub struct Global {
     #[arg(long, global = true, value_name = "FILE")]
     pub status_out: Option<PathBuf>,
     /// Tenants worked on at once.
-    #[arg(long, global = true, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    #[arg(long, global = true, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub concurrency: u16,
     /// Requests at once within one tenant.
     #[arg(long, global = true, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
