@@ -65,7 +65,8 @@ impl Graph {
 
     /// `GET /contracts` in the partner tenant: the customers of a reseller/syndication partner.
     pub async fn contracts(&self, partner: &str) -> Result<Vec<wire::Contract>, ApiError> {
-        self.collect(partner, "contract", "contracts").await
+        // Default page 100; ask for the largest page so 1,000 customers take one request.
+        self.collect(partner, "contract", "contracts?$top=999").await
     }
 
     /// `GET /tenantRelationships/delegatedAdminRelationships` in the partner tenant.
@@ -74,7 +75,8 @@ impl Graph {
             .collect(
                 partner,
                 "delegatedAdminRelationship",
-                "tenantRelationships/delegatedAdminRelationships",
+                // The largest page GDAP lists allow (tenantrelationship-list-delegatedadminrelationships).
+                "tenantRelationships/delegatedAdminRelationships?$top=300",
             )
             .await?;
         raw.into_iter()

@@ -2,53 +2,12 @@
 //! learn.microsoft.com/graph/aad-advanced-queries (error texts from its "Error handling" section).
 mod common;
 
-use reqwest::header::HeaderMap;
-use serde_json::Value;
-use tenantctl_sim::fleet::{Tenant, Trouble};
+#[allow(unused_imports)]
+use common::{get, get_json, healthy, keys, rel};
+
+use tenantctl_sim::fleet::Tenant;
 use tenantctl_sim::skus::Catalog;
 use tenantctl_sim::RunningSim;
-
-/// GET `path` (relative to the simulator) with a bearer token and extra headers.
-#[allow(dead_code)]
-async fn get(sim: &RunningSim, token: &str, path: &str, extra: &[(&str, &str)]) -> (u16, HeaderMap, String) {
-    let mut rb = common::client()
-        .get(format!("{}{path}", sim.base_url))
-        .bearer_auth(token);
-    for (k, v) in extra {
-        rb = rb.header(*k, *v);
-    }
-    let resp = rb.send().await.unwrap();
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    (status, headers, resp.text().await.unwrap())
-}
-
-#[allow(dead_code)]
-async fn get_json(sim: &RunningSim, token: &str, path: &str, extra: &[(&str, &str)]) -> (u16, HeaderMap, Value) {
-    let (s, h, b) = get(sim, token, path, extra).await;
-    (s, h, serde_json::from_str(&b).unwrap_or(Value::Null))
-}
-
-/// A customer tenant the partner can read (trouble forced to none).
-#[allow(dead_code)]
-fn healthy(sim: &RunningSim, n: usize) -> Tenant {
-    let t = sim.sim.fleet.customers()[n].clone();
-    sim.sim.trouble_overrides.write().insert(t.idx, Trouble::None);
-    t
-}
-
-#[allow(dead_code)]
-fn keys(v: &Value) -> Vec<String> {
-    v.as_object().unwrap().keys().cloned().collect()
-}
-
-/// Strips the absolute simulator origin from a nextLink.
-#[allow(dead_code)]
-fn rel(sim: &RunningSim, link: &str) -> String {
-    link.strip_prefix(&sim.base_url)
-        .expect("nextLink points at the simulator")
-        .to_owned()
-}
 
 const EVENTUAL: &[(&str, &str)] = &[("ConsistencyLevel", "eventual")];
 

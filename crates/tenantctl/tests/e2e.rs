@@ -2,19 +2,15 @@
 //! connected with `TENANTCTL_ENDPOINT` and the partner's credentials from the environment,
 //! exactly as a partner's script would use a simulator started elsewhere.
 
+mod common;
+
+use common::{command, csv_rows, run_cmd, tenantctl};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::Command;
 use tenantctl_core::licences::LicenceCatalog;
 use tenantctl_sim::fleet::Trouble;
 use tenantctl_sim::skus::Catalog;
 use tenantctl_sim::{RunningSim, SimConfig};
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
 
 async fn sim(tenants: u32, users: Option<u32>) -> RunningSim {
     let mut c = SimConfig::new(11, tenants);
@@ -22,47 +18,6 @@ async fn sim(tenants: u32, users: Option<u32>) -> RunningSim {
     c.fleet.trouble_share = 0.0;
     c.device_code_interval_secs = 1;
     tenantctl_sim::start(c).await.unwrap()
-}
-
-fn command(sim: &RunningSim, args: &[&str]) -> Command {
-    let p = &sim.sim.fleet.partner;
-    let mut c = Command::new(env!("CARGO_BIN_EXE_tenantctl"));
-    c.args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("TENANTCTL_CONFIG", "/nonexistent/tenantctl-test-config.toml")
-        .env("TENANTCTL_ENDPOINT", &sim.base_url)
-        .env("AZURE_TENANT_ID", sim.sim.fleet.partner_tenant().id.to_string())
-        .env("AZURE_CLIENT_ID", p.client_id.to_string())
-        .env("AZURE_CLIENT_SECRET", &p.client_secret)
-        .env("TENANTCTL_REFRESH_TOKEN", &p.initial_refresh_token);
-    c
-}
-
-async fn run_cmd(mut c: Command) -> Run {
-    let out = tokio::task::spawn_blocking(move || c.output().unwrap()).await.unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
-
-async fn tenantctl(sim: &RunningSim, args: &[&str]) -> Run {
-    run_cmd(command(sim, args)).await
-}
-
-fn csv_rows(text: &str) -> (Vec<String>, Vec<BTreeMap<String, String>>) {
-    let mut r = csv::Reader::from_reader(text.as_bytes());
-    let headers: Vec<String> = r.headers().unwrap().iter().map(str::to_owned).collect();
-    let rows = r
-        .records()
-        .map(|rec| {
-            let rec = rec.unwrap();
-            headers.iter().cloned().zip(rec.iter().map(str::to_owned)).collect()
-        })
-        .collect();
-    (headers, rows)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,17 +1,13 @@
 //! End to end writes: the `tenantctl` binary changes customers in a simulator on 127.0.0.1.
 //! The simulator's request counts prove what was (not) sent.
 
+mod common;
+
+use common::{csv_rows, tenantctl};
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, BTreeSet};
-use std::process::Command;
+use std::collections::BTreeSet;
 use tenantctl_sim::fleet::{Tenant, Trouble};
 use tenantctl_sim::{RunningSim, SimConfig};
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
 
 async fn sim(tenants: u32, users: Option<u32>) -> RunningSim {
     let mut c = SimConfig::new(21, tenants);
@@ -19,32 +15,6 @@ async fn sim(tenants: u32, users: Option<u32>) -> RunningSim {
     c.fleet.trouble_share = 0.0;
     c.throttle.enabled = false;
     tenantctl_sim::start(c).await.unwrap()
-}
-
-fn command(sim: &RunningSim, args: &[&str]) -> Command {
-    let p = &sim.sim.fleet.partner;
-    let mut c = Command::new(env!("CARGO_BIN_EXE_tenantctl"));
-    c.args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("TENANTCTL_CONFIG", "/nonexistent/tenantctl-test-config.toml")
-        .env("TENANTCTL_ENDPOINT", &sim.base_url)
-        .env("AZURE_TENANT_ID", sim.sim.fleet.partner_tenant().id.to_string())
-        .env("AZURE_CLIENT_ID", p.client_id.to_string())
-        .env("AZURE_CLIENT_SECRET", &p.client_secret)
-        .env("TENANTCTL_REFRESH_TOKEN", &p.initial_refresh_token);
-    c
-}
-
-async fn tenantctl(sim: &RunningSim, args: &[&str]) -> Run {
-    let c = command(sim, args);
-    let mut c = c;
-    let out = tokio::task::spawn_blocking(move || c.output().unwrap()).await.unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
 }
 
 fn writes_sent(sim: &RunningSim) -> u64 {
@@ -123,14 +93,6 @@ async fn consumed(sim: &RunningSim, t: &Tenant, sku: &str) -> i64 {
         .unwrap()
 }
 
-fn results(csv_text: &str) -> Vec<BTreeMap<String, String>> {
-    let mut r = csv::Reader::from_reader(csv_text.as_bytes());
-    let h: Vec<String> = r.headers().unwrap().iter().map(str::to_owned).collect();
-    r.records()
-        .map(|x| h.iter().cloned().zip(x.unwrap().iter().map(str::to_owned)).collect())
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn import_500_users_over_5_tenants_with_licences_then_a_rerun_changes_nothing() {
     let sim = sim(5, Some(5)).await;
@@ -162,7 +124,7 @@ async fn import_500_users_over_5_tenants_with_licences_then_a_rerun_changes_noth
 
     let r = tenantctl(&sim, &["users", "import", file_s, "-o", "csv", "--per-tenant", "8"]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let rows = results(&r.stdout);
+    let rows = csv_rows(&r.stdout).1;
     assert_eq!(rows.len(), 500);
     assert!(rows.iter().all(|r| r["result"] == "created"), "{}", r.stdout);
     for (t, sku, before, n) in &plan {
@@ -199,7 +161,7 @@ async fn import_500_users_over_5_tenants_with_licences_then_a_rerun_changes_noth
     let writes_before = writes_sent(&sim);
     let r = tenantctl(&sim, &["users", "import", file_s, "-o", "csv"]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let rows = results(&r.stdout);
+    let rows = csv_rows(&r.stdout).1;
     assert!(rows.iter().all(|r| r["result"] == "already_existed"), "{}", r.stdout);
     assert_eq!(writes_sent(&sim), writes_before, "a re-run sends no write");
 }
@@ -256,7 +218,7 @@ async fn what_if_plans_and_sends_no_write() {
     )
     .await;
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let rows = results(&r.stdout);
+    let rows = csv_rows(&r.stdout).1;
     assert_eq!(rows[0]["result"], "planned");
     assert_eq!(writes_sent(&sim), 0);
     let r = tenantctl(
@@ -303,7 +265,7 @@ async fn a_tenant_without_the_write_role_fails_role_missing_and_the_others_succe
     )
     .await;
     assert_eq!(r.code, 3, "{}", r.stderr);
-    let rows = results(&r.stdout);
+    let rows = csv_rows(&r.stdout).1;
     for row in &rows {
         if row["tenantId"] == ro.id.to_string() {
             assert_eq!(row["result"], "failed");
@@ -388,7 +350,7 @@ async fn a_create_whose_answer_is_lost_is_not_made_twice() {
     )
     .await;
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let rows = results(&r.stdout);
+    let rows = csv_rows(&r.stdout).1;
     assert_eq!(rows[0]["result"], "created", "{}", r.stdout);
     let users = graph_get(
         &sim,

@@ -1,8 +1,10 @@
 //! Shared harness for the simulator's HTTP tests: a simulator on 127.0.0.1, port 0.
 #![allow(dead_code)]
 
+use reqwest::header::HeaderMap;
+use serde_json::Value;
 use tenantctl_sim::auth::{mint, TokenRequest, AUD_GRAPH};
-use tenantctl_sim::fleet::Tenant;
+use tenantctl_sim::fleet::{Tenant, Trouble};
 use tenantctl_sim::{RunningSim, SimConfig};
 
 /// 2025-11-25T00:00:00Z: a fixed anchor so generated dates are stable in assertions.
@@ -89,4 +91,41 @@ pub async fn sam_token(sim: &RunningSim, tenant: &str, scope: &str) -> (u16, ser
         ],
     )
     .await
+}
+
+// ---- Graph request helpers shared by the graph_* tests ----
+
+/// GET `path` (relative to the simulator) with a bearer token and extra headers.
+pub async fn get(sim: &RunningSim, token: &str, path: &str, extra: &[(&str, &str)]) -> (u16, HeaderMap, String) {
+    let mut rb = client().get(format!("{}{path}", sim.base_url)).bearer_auth(token);
+    for (k, v) in extra {
+        rb = rb.header(*k, *v);
+    }
+    let resp = rb.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    (status, headers, resp.text().await.unwrap())
+}
+
+pub async fn get_json(sim: &RunningSim, token: &str, path: &str, extra: &[(&str, &str)]) -> (u16, HeaderMap, Value) {
+    let (s, h, b) = get(sim, token, path, extra).await;
+    (s, h, serde_json::from_str(&b).unwrap_or(Value::Null))
+}
+
+/// A customer tenant the partner can read (trouble forced to none).
+pub fn healthy(sim: &RunningSim, n: usize) -> Tenant {
+    let t = sim.sim.fleet.customers()[n].clone();
+    sim.sim.trouble_overrides.write().insert(t.idx, Trouble::None);
+    t
+}
+
+pub fn keys(v: &Value) -> Vec<String> {
+    v.as_object().unwrap().keys().cloned().collect()
+}
+
+/// Strips the absolute simulator origin from a nextLink.
+pub fn rel(sim: &RunningSim, link: &str) -> String {
+    link.strip_prefix(&sim.base_url)
+        .expect("nextLink points at the simulator")
+        .to_owned()
 }

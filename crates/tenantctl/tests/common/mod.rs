@@ -1,0 +1,58 @@
+//! Running the `tenantctl` binary against a simulator, as a partner's script would: the
+//! simulator's base URL in `TENANTCTL_ENDPOINT`, the partner's credentials in the environment,
+//! no configuration file.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::process::Command;
+use tenantctl_sim::RunningSim;
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// The binary with a clean environment pointing at `sim`.
+pub fn command(sim: &RunningSim, args: &[&str]) -> Command {
+    let p = &sim.sim.fleet.partner;
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tenantctl"));
+    c.args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("TENANTCTL_CONFIG", "/nonexistent/tenantctl-test-config.toml")
+        .env("TENANTCTL_ENDPOINT", &sim.base_url)
+        .env("AZURE_TENANT_ID", sim.sim.fleet.partner_tenant().id.to_string())
+        .env("AZURE_CLIENT_ID", p.client_id.to_string())
+        .env("AZURE_CLIENT_SECRET", &p.client_secret)
+        .env("TENANTCTL_REFRESH_TOKEN", &p.initial_refresh_token);
+    c
+}
+
+/// Runs a command off the async runtime (the simulator keeps serving meanwhile).
+pub async fn run_cmd(mut c: Command) -> Run {
+    let out = tokio::task::spawn_blocking(move || c.output().unwrap()).await.unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+pub async fn tenantctl(sim: &RunningSim, args: &[&str]) -> Run {
+    run_cmd(command(sim, args)).await
+}
+
+/// A CSV's header and rows (as column → value).
+pub fn csv_rows(text: &str) -> (Vec<String>, Vec<BTreeMap<String, String>>) {
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let headers: Vec<String> = r.headers().unwrap().iter().map(str::to_owned).collect();
+    let rows = r
+        .records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            headers.iter().cloned().zip(rec.iter().map(str::to_owned)).collect()
+        })
+        .collect();
+    (headers, rows)
+}
