@@ -220,6 +220,13 @@ impl Graph {
         serde_json::from_value(v).map_err(|e| ApiError::Transport(format!("unexpected user from Graph: {e}")))
     }
 
+    /// `PATCH /users/{id}` with the given properties (idempotent).
+    pub async fn update_user(&self, tenant: &str, user: &str, changes: &Value) -> Result<(), ApiError> {
+        let url = self.api.endpoints().graph_v1(&format!("users/{}", seg(user)));
+        self.call(tenant, Request::patch_json(url, changes)).await?;
+        Ok(())
+    }
+
     /// `POST /users/{id}/assignLicense`. Safe to repeat with the same body.
     pub async fn assign_license(
         &self,

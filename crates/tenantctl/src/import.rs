@@ -55,8 +55,9 @@ pub struct ImportOpts {
 #[derive(Clone, Debug, PartialEq)]
 enum Action {
     Create,
-    /// Exists with the same name; these SKUs are missing.
-    AddLicences(Vec<SkuId>),
+    /// Exists with the same name; these SKUs are missing (and its usage location, when
+    /// `true`, is to be set from the row first).
+    AddLicences(Vec<SkuId>, bool),
     AlreadyExists,
     Conflict(String),
     Invalid(String),
@@ -221,13 +222,13 @@ fn plan_tenant(rows: &mut [Planned], f: &TenantFacts, catalog: &LicenceCatalog) 
                 } else if u.usage_location.is_none() && p.row.usage_location.is_none() {
                     Action::Invalid("UsageLocation: the existing user has none; give one to assign a licence".into())
                 } else {
-                    Action::AddLicences(missing)
+                    Action::AddLicences(missing, u.usage_location.is_none())
                 }
             }
         };
         let wants: Vec<SkuId> = match &p.action {
             Action::Create => skus,
-            Action::AddLicences(m) => m.clone(),
+            Action::AddLicences(m, _) => m.clone(),
             _ => vec![],
         };
         for s in wants {
@@ -287,13 +288,6 @@ pub async fn import(g: &Global, rows: Vec<UserRow>, opts: ImportOpts) -> Result<
                 });
             }
         }
-    }
-    let generated = rows.iter().filter(|r| r.password.is_none()).count();
-    if generated > 0 && opts.passwords_out.is_none() && !opts.what_if {
-        bail!(
-            "{generated} row(s) have no Password (first: line {}); give --passwords-out FILE to receive generated passwords (written 0600)",
-            rows.iter().find(|r| r.password.is_none()).map(|r| r.line).unwrap_or(0)
-        );
     }
     if !errors.is_empty() && !opts.continue_on_error {
         return fail_validation(&errors);
@@ -426,6 +420,20 @@ pub async fn import(g: &Global, rows: Vec<UserRow>, opts: ImportOpts) -> Result<
         return fail_validation(&errs);
     }
 
+    // New users without a password get a generated one, which must go somewhere private.
+    let need_pw: Vec<usize> = planned
+        .iter()
+        .filter(|p| p.action == Action::Create && p.password.is_none())
+        .map(|p| p.row.line)
+        .collect();
+    if !need_pw.is_empty() && opts.passwords_out.is_none() && !opts.what_if {
+        bail!(
+            "{} new user(s) have no Password (line {}); give --passwords-out FILE to receive generated passwords (written 0600); nothing was changed",
+            need_pw.len(),
+            need_pw.iter().take(5).map(|l| l.to_string()).collect::<Vec<_>>().join(", ")
+        );
+    }
+
     // 3. What-if: the plan, nothing written.
     let mut out = open_output(g, RESULT_COLUMNS)?;
     if opts.what_if {
@@ -435,7 +443,14 @@ pub async fn import(g: &Global, rows: Vec<UserRow>, opts: ImportOpts) -> Result<
                     "planned",
                     "create user".to_owned() + if p.skus.is_empty() { "" } else { " and assign licences" },
                 ),
-                Action::AddLicences(s) => ("planned", format!("exists; assign {} licence(s)", s.len())),
+                Action::AddLicences(s, set_loc) => (
+                    "planned",
+                    format!(
+                        "exists; {}assign {} licence(s)",
+                        if *set_loc { "set usage location, " } else { "" },
+                        s.len()
+                    ),
+                ),
                 Action::AlreadyExists => ("already_existed", "exists with these licences; nothing to do".into()),
                 Action::Conflict(m) => ("conflict", m.clone()),
                 Action::Invalid(m) => ("failed", m.clone()),
@@ -477,7 +492,7 @@ pub async fn import(g: &Global, rows: Vec<UserRow>, opts: ImportOpts) -> Result<
         .iter()
         .filter(|(_, idxs)| {
             idxs.iter()
-                .any(|&i| matches!(planned[i].action, Action::Create | Action::AddLicences(_)))
+                .any(|&i| matches!(planned[i].action, Action::Create | Action::AddLicences(..)))
         })
         .map(|(_, idxs)| planned[idxs[0]].target.clone().expect("grouped rows have a tenant"))
         .collect();
@@ -497,7 +512,7 @@ pub async fn import(g: &Global, rows: Vec<UserRow>, opts: ImportOpts) -> Result<
             async move {
                 let mine: Vec<usize> = (0..planned.len())
                     .filter(|&i| planned[i].target.as_ref().map(|t| t.id) == Some(ctx.target.id))
-                    .filter(|&i| matches!(planned[i].action, Action::Create | Action::AddLicences(_)))
+                    .filter(|&i| matches!(planned[i].action, Action::Create | Action::AddLicences(..)))
                     .collect();
                 let tid = ctx.target.id.to_string();
                 let outcomes = futures::future::join_all(mine.iter().map(|&i| {
@@ -584,7 +599,14 @@ fn fail_validation(errors: &[RowError]) -> Result<i32> {
 async fn apply_row(graph: &Graph, tid: &str, p: &Planned, force: bool) -> Result<(&'static str, String), ApiError> {
     let upn = &p.row.user_principal_name;
     match &p.action {
-        Action::AddLicences(missing) => {
+        Action::AddLicences(missing, set_location) => {
+            if *set_location {
+                if let Some(loc) = &p.row.usage_location {
+                    graph
+                        .update_user(tid, upn, &serde_json::json!({ "usageLocation": loc }))
+                        .await?;
+                }
+            }
             let add: Vec<(SkuId, Vec<String>)> = missing.iter().map(|s| (*s, vec![])).collect();
             graph.assign_license(tid, upn, &add, &[]).await?;
             Ok(("licensed", format!("existed; {} licence(s) assigned", missing.len())))

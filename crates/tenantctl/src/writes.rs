@@ -107,13 +107,13 @@ fn read_license_csv(path: &PathBuf) -> Result<Vec<LicRow>> {
     let mut rdr = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
     let headers: Vec<String> = rdr.headers()?.iter().map(|h| h.trim().to_ascii_lowercase()).collect();
     let col = |names: &[&str]| headers.iter().position(|h| names.contains(&h.as_str()));
-    let (Some(t), Some(u), Some(s)) = (
-        col(&["tenant", "tenantid"]),
+    let t = col(&["tenant", "tenantid"]);
+    let (Some(u), Some(s)) = (
         col(&["userprincipalname", "user", "upn"]),
         col(&["sku", "license", "licenseassignment"]),
     ) else {
         bail!(
-            "{}: line 1: the header needs tenant, userPrincipalName and sku columns",
+            "{}: line 1: the header needs userPrincipalName and sku columns (and tenant, unless --tenant is given)",
             path.display()
         );
     };
@@ -124,7 +124,7 @@ fn read_license_csv(path: &PathBuf) -> Result<Vec<LicRow>> {
         let get = |i: usize| rec.get(i).unwrap_or_default().trim().to_owned();
         rows.push(LicRow {
             line: k + 2,
-            tenant: get(t),
+            tenant: t.map(get).unwrap_or_default(),
             user: get(u),
             sku: get(s).rsplit(':').next().unwrap_or_default().to_owned(),
             disabled: d

@@ -420,3 +420,113 @@ async fn licenses_assign_and_remove_move_the_counts() {
         assert_eq!(consumed(&sim, t, &sku).await, before + delta, "{op}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_existing_user_gets_the_missing_licence_and_its_usage_location_set_first() {
+    let sim = sim(1, Some(60)).await;
+    let t = &sim.sim.fleet.customers()[0];
+    let (sku, part, _, before) = sku_with_room(&sim, t, 1).await;
+    let u = (0..t.user_count)
+        .map(|i| sim.sim.fleet.user(t, i))
+        .find(|u| u.licenses.is_empty())
+        .expect("an unlicensed user");
+    // Make it a user without a usage location (as many synced users are).
+    let r = reqwest::Client::new()
+        .patch(format!("{}/graph/v1.0/users/{}", sim.base_url, u.id))
+        .bearer_auth(delegated_token(&sim, t))
+        .json(&json!({"usageLocation": null}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let file = tmp("existing.csv");
+    std::fs::write(
+        &file,
+        format!(
+            "userPrincipalName,displayName,usageLocation,licenses\n{},{},NO,{part}\n",
+            u.user_principal_name, u.display_name
+        ),
+    )
+    .unwrap();
+    let args = [
+        "users",
+        "import",
+        file.to_str().unwrap(),
+        "-t",
+        &t.initial_domain,
+        "-o",
+        "csv",
+    ];
+    let mut what_if = args.to_vec();
+    what_if.push("--what-if");
+    let r = tenantctl(&sim, &what_if).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        csv_rows(&r.stdout).1[0]["detail"].contains("set usage location"),
+        "{}",
+        r.stdout
+    );
+    let r = tenantctl(&sim, &args).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(csv_rows(&r.stdout).1[0]["result"], "licensed", "{}", r.stdout);
+    let v = graph_get(
+        &sim,
+        t,
+        &format!("users/{}?$select=usageLocation,assignedLicenses", u.id),
+    )
+    .await;
+    assert_eq!(v["usageLocation"], "NO");
+    assert_eq!(v["assignedLicenses"][0]["skuId"], sku);
+    assert_eq!(consumed(&sim, t, &sku).await, before + 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn licences_in_bulk_from_csv_plan_then_apply() {
+    let sim = sim(1, Some(40)).await;
+    let t = &sim.sim.fleet.customers()[0];
+    let (sku, part, free, before) = sku_with_room(&sim, t, 2).await;
+    let _ = free;
+    let users: Vec<_> = (0..t.user_count)
+        .map(|i| sim.sim.fleet.user(t, i))
+        .filter(|u| u.usage_location.is_some() && u.licenses.is_empty())
+        .take(2)
+        .collect();
+    assert_eq!(users.len(), 2);
+    let file = tmp("licences.csv");
+    std::fs::write(
+        &file,
+        format!(
+            "userPrincipalName,sku\n{},{part}\n{},{sku}\n",
+            users[0].user_principal_name, users[1].user_principal_name
+        ),
+    )
+    .unwrap();
+    let f = file.to_str().unwrap();
+    let tid = t.id.to_string();
+    let r = tenantctl(
+        &sim,
+        &["licenses", "assign", "--csv", f, "-t", &tid, "--what-if", "-o", "csv"],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        csv_rows(&r.stdout).1.iter().all(|r| r["result"] == "planned"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(writes_sent(&sim), 0);
+    let r = tenantctl(&sim, &["licenses", "assign", "--csv", f, "-t", &tid, "-o", "csv"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        csv_rows(&r.stdout).1.iter().all(|r| r["result"] == "assigned"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(consumed(&sim, t, &sku).await, before + 2);
+    let r = tenantctl(&sim, &["licenses", "assign", "--csv", f, "-t", &tid, "-o", "csv"]).await;
+    assert!(
+        csv_rows(&r.stdout).1.iter().all(|r| r["result"] == "already_assigned"),
+        "{}",
+        r.stdout
+    );
+}
