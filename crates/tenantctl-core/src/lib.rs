@@ -7,6 +7,7 @@ pub mod licences;
 pub mod models;
 pub mod record;
 pub mod roles;
+pub mod rows;
 pub mod status;
 
 pub use ids::{ObjectId, ParseIdError, SkuId, TenantId, TenantSelector};
