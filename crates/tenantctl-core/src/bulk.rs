@@ -26,6 +26,77 @@ pub struct UserRow {
     /// Part numbers (upper-cased) or skuIds, as written.
     pub licenses: Vec<String>,
     pub password: Option<String>,
+    /// How the input names its fields (problems are reported in the user's own words).
+    pub style: Style,
+}
+
+/// Where rows came from, so that a problem names the user's own column or flag.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Style {
+    /// The `New-MsolUser` header: `UserPrincipalName,FirstName,...,TenantId,LicenseAssignment`.
+    #[default]
+    Classic,
+    /// The modern header: `tenant,userPrincipalName,...,licenses`.
+    Modern,
+    /// Command-line flags (`users create --upn ... --license ...`).
+    Flags,
+}
+
+/// A field of a user row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    Upn,
+    DisplayName,
+    GivenName,
+    Surname,
+    Password,
+    Tenant,
+    UsageLocation,
+    Licenses,
+}
+
+impl Field {
+    /// The field's name in the given style.
+    pub fn name(self, style: Style) -> &'static str {
+        use Field::*;
+        match (style, self) {
+            (Style::Classic, Upn) => "UserPrincipalName",
+            (Style::Classic, DisplayName) => "DisplayName",
+            (Style::Classic, GivenName) => "FirstName",
+            (Style::Classic, Surname) => "LastName",
+            (Style::Classic, Password) => "Password",
+            (Style::Classic, Tenant) => "TenantId",
+            (Style::Classic, UsageLocation) => "UsageLocation",
+            (Style::Classic, Licenses) => "LicenseAssignment",
+            (Style::Modern, Upn) => "userPrincipalName",
+            (Style::Modern, DisplayName) => "displayName",
+            (Style::Modern, GivenName) => "givenName",
+            (Style::Modern, Surname) => "surname",
+            (Style::Modern, Password) => "password",
+            (Style::Modern, Tenant) => "tenant",
+            (Style::Modern, UsageLocation) => "usageLocation",
+            (Style::Modern, Licenses) => "licenses",
+            (Style::Flags, Upn) => "--upn",
+            (Style::Flags, DisplayName) => "--display-name",
+            (Style::Flags, GivenName) => "--first-name",
+            (Style::Flags, Surname) => "--last-name",
+            (Style::Flags, Password) => "--password-stdin",
+            (Style::Flags, Tenant) => "--tenant",
+            (Style::Flags, UsageLocation) => "--usage-location",
+            (Style::Flags, Licenses) => "--license",
+        }
+    }
+}
+
+impl UserRow {
+    /// A problem with one of this row's fields, named as the user wrote it.
+    pub fn problem(&self, field: Field, message: impl Into<String>) -> RowError {
+        RowError {
+            line: self.line,
+            field: field.name(self.style).to_owned(),
+            message: message.into(),
+        }
+    }
 }
 
 /// A problem with the input, naming where it is.
@@ -73,7 +144,7 @@ fn column(name: &str) -> Option<Col> {
 }
 
 /// The 1-based line of a byte offset.
-fn line_of(text: &str, byte: u64) -> usize {
+pub(crate) fn line_of(text: &str, byte: u64) -> usize {
     let b = text.as_bytes();
     let mut end = (byte as usize).min(b.len());
     // After a CRLF the reader's position may point at its `\n`: step over line ends.
@@ -98,24 +169,41 @@ pub fn parse_users_csv(text: &str) -> Result<Vec<UserRow>, Vec<RowError>> {
     };
     let mut cols: HashMap<Col, usize> = HashMap::new();
     let mut errors = vec![];
+    let modern_names = ["tenant", "givenname", "surname", "licenses", "license", "upn"];
+    let style = if headers
+        .iter()
+        .any(|h| modern_names.contains(&h.trim().to_ascii_lowercase().as_str()))
+    {
+        Style::Modern
+    } else {
+        Style::Classic
+    };
+    let expected = match style {
+        Style::Modern => "the modern header is tenant,userPrincipalName,displayName,givenName,surname,usageLocation,licenses,password",
+        _ => "the classic header is UserPrincipalName,FirstName,LastName,DisplayName,Password,TenantId,UsageLocation,LicenseAssignment",
+    };
     for (i, h) in headers.iter().enumerate() {
         match column(h) {
             Some(c) if cols.contains_key(&c) => errors.push(err(1, h, "column given twice".into())),
             Some(c) => {
                 cols.insert(c, i);
             }
+            None if h.contains(';') && !h.contains(',') => errors.push(err(
+                1,
+                h,
+                "this header looks semicolon-separated; save the file with commas (Excel: CSV UTF-8, comma delimited)"
+                    .into(),
+            )),
             None => errors.push(err(
                 1,
                 h,
-                "unknown column; the classic header is UserPrincipalName,FirstName,LastName,DisplayName,Password,\
-                 TenantId,UsageLocation,LicenseAssignment (see README, 'CSV formats')"
-                    .into(),
+                format!("unknown column; {expected} (see README, 'CSV formats')"),
             )),
         }
     }
-    for (c, name) in [(Col::Upn, "UserPrincipalName"), (Col::Display, "DisplayName")] {
+    for (c, f) in [(Col::Upn, Field::Upn), (Col::Display, Field::DisplayName)] {
         if !cols.contains_key(&c) {
-            errors.push(err(1, name, "required column is missing".into()));
+            errors.push(err(1, f.name(style), "required column is missing".into()));
         }
     }
     if !errors.is_empty() {
@@ -177,6 +265,7 @@ pub fn parse_users_csv(text: &str) -> Result<Vec<UserRow>, Vec<RowError>> {
                 .and_then(|&i| rec.get(i))
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned),
+            style,
         });
     }
     if errors.is_empty() {
@@ -255,38 +344,31 @@ pub fn check_usage_location(code: &str) -> Result<(), String> {
 /// licence, as `assignLicense` demands), password (when given).
 pub fn check_row(r: &UserRow) -> Vec<RowError> {
     let mut e = vec![];
-    let mut push = |field: &str, message: String| {
-        e.push(RowError {
-            line: r.line,
-            field: field.to_owned(),
-            message,
-        })
-    };
     if r.user_principal_name.is_empty() {
-        push("UserPrincipalName", "is empty".into());
+        e.push(r.problem(Field::Upn, "is empty"));
     } else if let Err(m) = check_upn(&r.user_principal_name) {
-        push("UserPrincipalName", m);
+        e.push(r.problem(Field::Upn, m));
     }
     if r.display_name.is_empty() {
-        push("DisplayName", "is empty".into());
+        e.push(r.problem(Field::DisplayName, "is empty"));
     } else if r.display_name.chars().count() > 256 {
-        push("DisplayName", "longer than 256 characters".into());
+        e.push(r.problem(Field::DisplayName, "longer than 256 characters"));
     }
     match &r.usage_location {
         Some(u) => {
             if let Err(m) = check_usage_location(u) {
-                push("UsageLocation", m);
+                e.push(r.problem(Field::UsageLocation, m));
             }
         }
-        None if !r.licenses.is_empty() => push(
-            "UsageLocation",
-            "is required to assign a licence (a two-letter country code like US)".into(),
-        ),
+        None if !r.licenses.is_empty() => e.push(r.problem(
+            Field::UsageLocation,
+            "is required to assign a licence (a two-letter country code like US)",
+        )),
         None => {}
     }
     if let Some(p) = &r.password {
         if let Err(m) = check_password(p) {
-            push("Password", format!("does not meet the password rules: {m}"));
+            e.push(r.problem(Field::Password, format!("does not meet the password rules: {m}")));
         }
     }
     e

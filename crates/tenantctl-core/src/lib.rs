@@ -1,15 +1,15 @@
-//! tenantctl's core types: typed ids, the records every command emits, the licence and role
+//! tenantctl's core types: typed ids, typed output rows, the licence and role
 //! name tables, and per-tenant statuses. No I/O lives here.
 
 pub mod bulk;
 pub mod ids;
 pub mod licences;
 pub mod models;
-pub mod record;
+pub mod plan;
 pub mod roles;
 pub mod rows;
 pub mod status;
+pub mod tables;
 
 pub use ids::{ObjectId, ParseIdError, SkuId, TenantId, TenantSelector};
-pub use record::Record;
 pub use status::{TenantOutcome, TenantStatus};

@@ -22,6 +22,8 @@ pub enum TenantStatus {
     RoleMissing,
     /// The tenant or object does not exist (AADSTS90002, 404).
     NotFound,
+    /// The run stopped (Ctrl-C, or the output was closed) before this tenant finished.
+    Cancelled,
     Error,
 }
 
@@ -36,6 +38,7 @@ impl TenantStatus {
             TenantStatus::RelationshipExpired => "relationship_expired",
             TenantStatus::RoleMissing => "role_missing",
             TenantStatus::NotFound => "not_found",
+            TenantStatus::Cancelled => "cancelled",
             TenantStatus::Error => "error",
         }
     }
@@ -55,6 +58,7 @@ impl TenantStatus {
             TenantStatus::RelationshipExpired => "the GDAP relationship has expired; request a new one in Partner Center",
             TenantStatus::RoleMissing => "the GDAP relationship lacks the role this needs; add it to the access assignment",
             TenantStatus::NotFound => "tenant or object not found; check the id/domain and the cloud",
+            TenantStatus::Cancelled => "the run was stopped before this tenant finished; re-run for it with --tenant",
             TenantStatus::Error => "unexpected error; re-run with -v for details",
         }
     }

@@ -2,24 +2,25 @@
 //!
 //! - At most `tenants` tenants run at once (the global limit); within a tenant an operation
 //!   takes a [`TenantCtx::permit`] for each concurrent request (the per-tenant limit).
-//! - A tenant's rows are collected while it runs and handed to the caller, with the tenant's
+//! - A tenant's items are collected while it runs and handed to the caller, with the tenant's
 //!   one [`TenantOutcome`], as soon as it ends: output streams tenant by tenant, each tenant's
-//!   rows together, and memory is bounded by the tenants in flight, not the fleet.
-//! - Every tenant ends with exactly one status; an error is classified by [`classify`]; a
-//!   tenant that failed after producing rows is `partial`. None is ever dropped.
+//!   items together, and memory is bounded by the tenants in flight, not the fleet.
+//! - Every tenant ends with exactly one status; an error is classified by the caller's
+//!   classifier (the engine knows no service); a tenant that failed after producing items is
+//!   `partial`. None is ever dropped.
 //! - A failure that concerns the whole run (bad client secret, refresh token revoked) stops the
 //!   run: the remaining tenants end `error` with the same cause, and [`Summary::fatal`] is set.
+//! - The run stops early when the caller says so ([`Flow::Stop`] from `on_done`, e.g. a closed
+//!   pipe) or when the [`Stop`] handle fires (Ctrl-C): no further request starts, tenants in
+//!   flight are dropped, and every unfinished tenant ends `cancelled`.
 
 use futures::StreamExt;
 use parking_lot::Mutex;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
-use tenantctl_core::{Record, TenantId, TenantOutcome, TenantStatus};
-use tenantctl_transport::api::ApiError;
-use tenantctl_transport::token::{AadKind, TokenError};
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tenantctl_core::{TenantId, TenantOutcome, TenantStatus};
+use tokio::sync::{Notify, Semaphore, SemaphorePermit};
 
 /// A tenant to run in.
 #[derive(Clone, Debug, PartialEq)]
@@ -29,6 +30,12 @@ pub struct Target {
     /// GDAP status known from the customer list (`active`, `expired`, `none`...), used to tell
     /// `relationship_expired` from `no_relationship`.
     pub relationship_status: Option<String>,
+}
+
+impl Target {
+    pub fn relationship_expired(&self) -> bool {
+        self.relationship_status.as_deref() == Some("expired")
+    }
 }
 
 /// Concurrency limits.
@@ -49,20 +56,81 @@ impl Default for Limits {
     }
 }
 
+/// How an error ends a tenant: its status, and whether it stops the whole run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    pub status: TenantStatus,
+    pub fatal: bool,
+}
+
+impl Verdict {
+    pub fn tenant(status: TenantStatus) -> Verdict {
+        Verdict { status, fatal: false }
+    }
+    pub fn fatal() -> Verdict {
+        Verdict {
+            status: TenantStatus::Error,
+            fatal: true,
+        }
+    }
+}
+
+/// A stop signal shared with whoever may interrupt the run (a Ctrl-C handler).
+#[derive(Clone, Debug, Default)]
+pub struct Stop(Arc<StopInner>);
+
+#[derive(Debug, Default)]
+struct StopInner {
+    fired: AtomicBool,
+    notify: Notify,
+}
+
+impl Stop {
+    pub fn new() -> Stop {
+        Stop::default()
+    }
+
+    /// Fires the signal: no tenant starts any more and those in flight are dropped.
+    pub fn fire(&self) {
+        self.0.fired.store(true, Ordering::SeqCst);
+        self.0.notify.notify_waiters();
+    }
+
+    pub fn is_fired(&self) -> bool {
+        self.0.fired.load(Ordering::SeqCst)
+    }
+
+    /// Completes once the signal has fired.
+    pub async fn fired(&self) {
+        loop {
+            let n = self.0.notify.notified();
+            if self.is_fired() {
+                return;
+            }
+            n.await;
+        }
+    }
+}
+
+/// What the caller wants after a tenant ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    /// Stop the run quietly (e.g. the reader of the output went away).
+    Stop,
+}
+
 /// What an operation sees of its tenant.
-pub struct TenantCtx {
+pub struct TenantCtx<T> {
     pub target: Target,
-    rows: Mutex<Vec<Record>>,
+    items: Mutex<Vec<T>>,
     limit: Semaphore,
 }
 
-impl TenantCtx {
-    /// Adds an output row; `tenantId` and `tenantName` are put in front of it.
-    pub fn emit(&self, r: Record) {
-        self.rows.lock().push(r.prefixed(vec![
-            ("tenantId", self.target.id.to_string().into()),
-            ("tenantName", self.target.name.clone().into()),
-        ]));
+impl<T> TenantCtx<T> {
+    /// Adds an output item of this tenant.
+    pub fn emit(&self, item: T) {
+        self.items.lock().push(item);
     }
 
     /// Waits for a per-tenant request slot.
@@ -70,15 +138,16 @@ impl TenantCtx {
         self.limit.acquire().await.expect("semaphore never closed")
     }
 
-    pub fn rows_so_far(&self) -> usize {
-        self.rows.lock().len()
+    pub fn items_so_far(&self) -> usize {
+        self.items.lock().len()
     }
 }
 
 /// One finished tenant.
-pub struct TenantResult {
+pub struct TenantResult<T> {
     pub outcome: TenantOutcome,
-    pub rows: Vec<Record>,
+    pub target: Target,
+    pub items: Vec<T>,
 }
 
 /// What a run did.
@@ -87,10 +156,12 @@ pub struct Summary {
     pub outcomes: Vec<TenantOutcome>,
     /// The run-wide failure that stopped it, if any.
     pub fatal: Option<String>,
+    /// The run was stopped early (by [`Stop`] or [`Flow::Stop`]).
+    pub stopped: bool,
 }
 
 impl Summary {
-    /// 0 all ok, 1 fatal, 3 some tenants not ok.
+    /// 0 all ok, 1 fatal, 3 some tenants not ok. (An interrupted run's 130 is the CLI's.)
     pub fn exit_code(&self) -> i32 {
         if self.fatal.is_some() {
             1
@@ -100,95 +171,103 @@ impl Summary {
             3
         }
     }
-}
 
-/// The status an error gives a tenant, and whether it concerns the whole run.
-pub fn classify(e: &ApiError, target: &Target) -> (TenantStatus, bool) {
-    let expired = target.relationship_status.as_deref() == Some("expired");
-    match e {
-        ApiError::Token(t @ TokenError::Aad { .. }) => match t.kind() {
-            AadKind::ConsentMissing => (TenantStatus::ConsentMissing, false),
-            AadKind::NoAccess if expired => (TenantStatus::RelationshipExpired, false),
-            AadKind::NoAccess => (TenantStatus::NoRelationship, false),
-            AadKind::TenantNotFound => (TenantStatus::NotFound, false),
-            AadKind::BadCredentials | AadKind::ReauthRequired => (TenantStatus::Error, true),
-            AadKind::Transient => (TenantStatus::Throttled, false),
-            AadKind::Other => (TenantStatus::Error, false),
-        },
-        ApiError::Token(TokenError::Transport { .. }) => (TenantStatus::Error, false),
-        ApiError::Http { status: 429, .. } => (TenantStatus::Throttled, false),
-        ApiError::Http { status: 403, .. } if expired => (TenantStatus::RelationshipExpired, false),
-        ApiError::Http { status: 403, .. } => (TenantStatus::RoleMissing, false),
-        ApiError::Http { status: 404, .. } => (TenantStatus::NotFound, false),
-        ApiError::Http { .. } | ApiError::Transport(_) => (TenantStatus::Error, false),
+    pub fn count(&self, status: TenantStatus) -> usize {
+        self.outcomes.iter().filter(|o| o.status == status).count()
     }
 }
 
-/// Runs `op` in every target; calls `on_done` as each tenant ends (in completion order).
-pub async fn run<F, Fut>(targets: Vec<Target>, limits: Limits, op: F, mut on_done: impl FnMut(TenantResult)) -> Summary
+/// Runs `op` in every target; calls `on_done` as each tenant ends (in completion order),
+/// including the tenants cancelled by a stop, so every target gets exactly one outcome.
+pub async fn run<T, E, F, Fut, C>(
+    targets: Vec<Target>,
+    limits: Limits,
+    classify: C,
+    stop: &Stop,
+    op: F,
+    mut on_done: impl FnMut(TenantResult<T>) -> Flow,
+) -> Summary
 where
-    F: Fn(Arc<TenantCtx>) -> Fut,
-    Fut: Future<Output = Result<(), ApiError>>,
+    E: std::fmt::Display,
+    F: Fn(Arc<TenantCtx<T>>) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    C: Fn(&E, &Target) -> Verdict,
 {
-    let stop = AtomicBool::new(false);
+    // An internal stop so that `Flow::Stop` does not fire the caller's handle.
+    let inner = Stop::new();
     let fatal: Mutex<Option<String>> = Mutex::new(None);
-    let op = &op;
-    let stop = &stop;
-    let fatal_ref = &fatal;
     let per_tenant = limits.per_tenant.max(1);
+    let (op, classify, fatal_ref, inner_ref) = (&op, &classify, &fatal, &inner);
+    let stopped = || stop.is_fired() || inner_ref.is_fired();
     let mut results = futures::stream::iter(targets)
         .map(|target| async move {
-            let started = Instant::now();
+            let started = std::time::Instant::now();
             let ctx = Arc::new(TenantCtx {
                 target: target.clone(),
-                rows: Mutex::new(Vec::new()),
+                items: Mutex::new(Vec::new()),
                 limit: Semaphore::new(per_tenant),
             });
-            let (status, detail) = if stop.load(Ordering::Relaxed) {
-                let cause = fatal_ref.lock().clone().unwrap_or_default();
+            let earlier_fatal = fatal_ref.lock().clone();
+            let (status, detail) = if stopped() {
+                (TenantStatus::Cancelled, "not started: the run was stopped".to_owned())
+            } else if let Some(cause) = earlier_fatal {
                 (TenantStatus::Error, format!("not run: {cause}"))
             } else {
-                match op(ctx.clone()).await {
-                    Ok(()) => (TenantStatus::Ok, String::new()),
-                    Err(e) => {
-                        let (status, is_fatal) = classify(&e, &target);
-                        if is_fatal {
-                            stop.store(true, Ordering::Relaxed);
+                let outcome = tokio::select! {
+                    biased;
+                    _ = stop.fired() => None,
+                    _ = inner_ref.fired() => None,
+                    r = op(ctx.clone()) => Some(r),
+                };
+                match outcome {
+                    None => {
+                        ctx.items.lock().clear();
+                        (TenantStatus::Cancelled, "stopped before it finished".to_owned())
+                    }
+                    Some(Ok(())) => (TenantStatus::Ok, String::new()),
+                    Some(Err(e)) => {
+                        let v = classify(&e, &target);
+                        if v.fatal {
                             fatal_ref.lock().get_or_insert_with(|| e.to_string());
                         }
                         tracing::debug!(tenant = %target.id, error = %e, "tenant failed");
-                        let rows = ctx.rows_so_far();
-                        if rows > 0 && !is_fatal {
-                            (TenantStatus::Partial, format!("{status} after {rows} rows: {e}"))
+                        let rows = ctx.items_so_far();
+                        if rows > 0 && !v.fatal {
+                            (TenantStatus::Partial, format!("{} after {rows} rows: {e}", v.status))
                         } else {
-                            (status, e.to_string())
+                            (v.status, e.to_string())
                         }
                     }
                 }
             };
-            let rows = std::mem::take(&mut *ctx.rows.lock());
+            let items = std::mem::take(&mut *ctx.items.lock());
             TenantResult {
                 outcome: TenantOutcome {
                     tenant_id: target.id,
                     tenant_name: target.name.clone(),
                     status,
                     detail,
-                    rows: rows.len() as u64,
+                    rows: items.len() as u64,
                     elapsed_ms: started.elapsed().as_millis() as u64,
                 },
-                rows,
+                target,
+                items,
             }
         })
         .buffer_unordered(limits.tenants.max(1));
     let mut outcomes = vec![];
     while let Some(r) = results.next().await {
         outcomes.push(r.outcome.clone());
-        on_done(r);
+        let cancelled = r.outcome.status == TenantStatus::Cancelled;
+        if on_done(r) == Flow::Stop && !cancelled {
+            inner.fire();
+        }
     }
     drop(results);
     Summary {
         outcomes,
         fatal: fatal.into_inner(),
+        stopped: stop.is_fired() || inner.is_fired(),
     }
 }
 
@@ -197,6 +276,26 @@ mod tests {
     use super::*;
     use std::sync::atomic::AtomicUsize;
     use std::time::Duration;
+
+    #[derive(Debug)]
+    enum E {
+        Forbidden,
+        Throttled,
+        BadSecret,
+    }
+    impl std::fmt::Display for E {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "{self:?}")
+        }
+    }
+    fn classify(e: &E, t: &Target) -> Verdict {
+        match e {
+            E::Forbidden if t.relationship_expired() => Verdict::tenant(TenantStatus::RelationshipExpired),
+            E::Forbidden => Verdict::tenant(TenantStatus::RoleMissing),
+            E::Throttled => Verdict::tenant(TenantStatus::Throttled),
+            E::BadSecret => Verdict::fatal(),
+        }
+    }
 
     fn targets(n: u32) -> Vec<Target> {
         (0..n)
@@ -208,77 +307,16 @@ mod tests {
             .collect()
     }
 
-    fn aad(code: u32, kind: AadKind) -> ApiError {
-        ApiError::Token(TokenError::Aad {
-            tenant: "t".into(),
-            kind,
-            code: Some(code),
-            error: "invalid_grant".into(),
-            summary: "x".into(),
-        })
+    fn index(ctx: &TenantCtx<u32>) -> u32 {
+        ctx.target.name[1..].parse().unwrap()
     }
 
-    fn http(status: u16) -> ApiError {
-        ApiError::Http {
-            status,
-            code: "c".into(),
-            message: "m".into(),
-            retries_exhausted: status == 429,
-        }
-    }
-
-    #[test]
-    fn errors_classify_into_the_fan_out_statuses() {
-        let t = &targets(4);
-        let cases: Vec<(ApiError, &Target, TenantStatus, bool)> = vec![
-            (
-                aad(65001, AadKind::ConsentMissing),
-                &t[0],
-                TenantStatus::ConsentMissing,
-                false,
-            ),
-            (
-                aad(700016, AadKind::ConsentMissing),
-                &t[0],
-                TenantStatus::ConsentMissing,
-                false,
-            ),
-            (
-                aad(50020, AadKind::NoAccess),
-                &t[0],
-                TenantStatus::NoRelationship,
-                false,
-            ),
-            (
-                aad(50020, AadKind::NoAccess),
-                &t[3],
-                TenantStatus::RelationshipExpired,
-                false,
-            ),
-            (
-                aad(90002, AadKind::TenantNotFound),
-                &t[0],
-                TenantStatus::NotFound,
-                false,
-            ),
-            (aad(7000215, AadKind::BadCredentials), &t[0], TenantStatus::Error, true),
-            (aad(700082, AadKind::ReauthRequired), &t[0], TenantStatus::Error, true),
-            (http(429), &t[0], TenantStatus::Throttled, false),
-            (http(403), &t[0], TenantStatus::RoleMissing, false),
-            (http(403), &t[3], TenantStatus::RelationshipExpired, false),
-            (http(404), &t[0], TenantStatus::NotFound, false),
-            (http(500), &t[0], TenantStatus::Error, false),
-            (ApiError::Transport("reset".into()), &t[0], TenantStatus::Error, false),
-        ];
-        for (e, target, status, fatal) in cases {
-            assert_eq!(classify(&e, target), (status, fatal), "{e}");
-        }
-    }
-
-    #[tokio::test]
-    async fn every_tenant_ends_once_with_its_rows_and_limits_hold() {
+    #[tokio::test(start_paused = true)]
+    async fn every_tenant_ends_once_with_its_items_and_both_limits_are_reached_not_exceeded() {
         let in_flight = AtomicUsize::new(0);
         let peak = AtomicUsize::new(0);
+        let req_in_flight = AtomicUsize::new(0);
+        let req_peak = AtomicUsize::new(0);
         let mut seen = vec![];
         let summary = run(
             targets(40),
@@ -286,41 +324,51 @@ mod tests {
                 tenants: 5,
                 per_tenant: 2,
             },
-            |ctx| {
-                let (in_flight, peak) = (&in_flight, &peak);
+            classify,
+            &Stop::new(),
+            |ctx: Arc<TenantCtx<u32>>| {
+                let (in_flight, peak, req_in_flight, req_peak) = (&in_flight, &peak, &req_in_flight, &req_peak);
                 async move {
                     let n = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
                     peak.fetch_max(n, Ordering::SeqCst);
-                    tokio::time::sleep(Duration::from_millis(2)).await;
+                    // Four "requests" at once; the per-tenant limit lets two through.
+                    futures::future::join_all((0..4).map(|_| async {
+                        let _p = ctx.permit().await;
+                        let r = req_in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                        req_peak.fetch_max(r, Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                        req_in_flight.fetch_sub(1, Ordering::SeqCst);
+                    }))
+                    .await;
                     in_flight.fetch_sub(1, Ordering::SeqCst);
-                    let i: u32 = ctx.target.name[1..].parse().unwrap();
+                    let i = index(&ctx);
                     for k in 0..(i % 4) {
-                        ctx.emit(Record::new().with("k", k));
+                        ctx.emit(k);
                     }
                     match i % 10 {
-                        7 => Err(http(403)),
-                        9 if i % 4 > 0 => Err(http(429)),
+                        7 => Err(E::Forbidden),
+                        9 if i % 4 > 0 => Err(E::Throttled),
                         _ => Ok(()),
                     }
                 }
             },
-            |r| seen.push((r.outcome.tenant_name.clone(), r.outcome.status, r.rows)),
+            |r| {
+                seen.push((r.outcome.tenant_name.clone(), r.outcome.status, r.items));
+                Flow::Continue
+            },
         )
         .await;
-        assert!(peak.load(Ordering::SeqCst) <= 5);
+        assert_eq!(peak.load(Ordering::SeqCst), 5, "the global limit is used, not exceeded");
+        assert_eq!(req_peak.load(Ordering::SeqCst), 10, "5 tenants x 2 requests");
         assert_eq!(summary.outcomes.len(), 40);
         assert_eq!(seen.len(), 40);
         let mut names: Vec<_> = seen.iter().map(|s| s.0.clone()).collect();
         names.sort();
         names.dedup();
         assert_eq!(names.len(), 40, "each tenant once");
-        for (name, status, rows) in &seen {
+        for (name, status, items) in &seen {
             let i: u32 = name[1..].parse().unwrap();
-            assert_eq!(rows.len() as u32, i % 4);
-            for r in rows {
-                assert_eq!(r.columns()[..2], ["tenantId", "tenantName"]);
-                assert_eq!(r.get("tenantName"), Some(&serde_json::Value::from(name.clone())));
-            }
+            assert_eq!(items.len() as u32, i % 4);
             let expected = match i % 10 {
                 7 if i % 4 > 0 => TenantStatus::Partial,
                 7 => TenantStatus::RoleMissing,
@@ -330,6 +378,7 @@ mod tests {
             assert_eq!(*status, expected, "{name}");
         }
         assert_eq!(summary.exit_code(), 3);
+        assert!(!summary.stopped);
     }
 
     #[tokio::test]
@@ -340,19 +389,101 @@ mod tests {
                 tenants: 1,
                 per_tenant: 1,
             },
-            |_ctx| async { Err(aad(7000215, AadKind::BadCredentials)) },
-            |_| {},
+            classify,
+            &Stop::new(),
+            |_ctx: Arc<TenantCtx<u32>>| async { Err(E::BadSecret) },
+            |_| Flow::Continue,
         )
         .await;
         assert_eq!(summary.outcomes.len(), 10);
-        assert!(summary.fatal.as_deref().unwrap().contains("7000215"));
+        assert_eq!(summary.fatal.as_deref(), Some("BadSecret"));
         assert!(summary.outcomes[1..].iter().all(|o| o.detail.starts_with("not run:")));
         assert_eq!(summary.exit_code(), 1);
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn flow_stop_starts_no_further_tenant_and_cancels_those_in_flight() {
+        let started = AtomicUsize::new(0);
+        let mut done = 0;
+        let summary = run(
+            targets(100),
+            Limits {
+                tenants: 4,
+                per_tenant: 1,
+            },
+            classify,
+            &Stop::new(),
+            |ctx: Arc<TenantCtx<u32>>| {
+                let started = &started;
+                async move {
+                    started.fetch_add(1, Ordering::SeqCst);
+                    // Tenant i takes i ms: T0 ends first.
+                    tokio::time::sleep(Duration::from_millis(1 + u64::from(index(&ctx)))).await;
+                    ctx.emit(1);
+                    Ok::<(), E>(())
+                }
+            },
+            |r| {
+                if r.outcome.status == TenantStatus::Ok {
+                    done += 1;
+                }
+                Flow::Stop
+            },
+        )
+        .await;
+        assert_eq!(done, 1, "only the first tenant finished");
+        assert_eq!(started.load(Ordering::SeqCst), 4, "no tenant started after the stop");
+        assert_eq!(summary.outcomes.len(), 100, "every tenant still has a status");
+        assert_eq!(summary.count(TenantStatus::Cancelled), 99);
+        assert!(summary.stopped);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stop_signal_cancels_unfinished_tenants_and_keeps_finished_ones() {
+        let stop = Stop::new();
+        let stopper = stop.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(25)).await;
+            stopper.fire();
+        });
+        let mut rows = 0;
+        let summary = run(
+            targets(10),
+            Limits {
+                tenants: 10,
+                per_tenant: 1,
+            },
+            classify,
+            &stop,
+            |ctx: Arc<TenantCtx<u32>>| async move {
+                ctx.emit(1);
+                tokio::time::sleep(Duration::from_millis(10 * (1 + u64::from(index(&ctx))))).await;
+                Ok::<(), E>(())
+            },
+            |r| {
+                rows += r.items.len();
+                Flow::Continue
+            },
+        )
+        .await;
+        // T0 (10 ms) and T1 (20 ms) finished before the signal at 25 ms.
+        assert_eq!(summary.count(TenantStatus::Ok), 2);
+        assert_eq!(summary.count(TenantStatus::Cancelled), 8);
+        assert_eq!(rows, 2, "a cancelled tenant hands over no half of its rows");
+        assert!(summary.stopped);
+    }
+
     #[tokio::test]
     async fn all_ok_exits_zero() {
-        let s = run(targets(3), Limits::default(), |_c| async { Ok(()) }, |_| {}).await;
+        let s = run(
+            targets(3),
+            Limits::default(),
+            classify,
+            &Stop::new(),
+            |_c: Arc<TenantCtx<u32>>| async { Ok::<(), E>(()) },
+            |_| Flow::Continue,
+        )
+        .await;
         assert_eq!(s.exit_code(), 0);
     }
 }

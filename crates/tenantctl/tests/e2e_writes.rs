@@ -122,7 +122,11 @@ async fn import_500_users_over_5_tenants_with_licences_then_a_rerun_changes_noth
     std::fs::write(&file, &csv_text).unwrap();
     let file_s = file.to_str().unwrap();
 
-    let r = tenantctl(&sim, &["users", "import", file_s, "-o", "csv", "--per-tenant", "8"]).await;
+    let r = tenantctl(
+        &sim,
+        &["users", "import", file_s, "-o", "csv", "--per-tenant", "8", "--yes"],
+    )
+    .await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     let rows = csv_rows(&r.stdout).1;
     assert_eq!(rows.len(), 500);
@@ -257,6 +261,7 @@ async fn a_tenant_without_the_write_role_fails_role_missing_and_the_others_succe
             "import",
             file.to_str().unwrap(),
             "--continue-on-error",
+            "--yes",
             "--passwords-out",
             pw.to_str().unwrap(),
             "-o",
@@ -289,14 +294,26 @@ async fn domain_verification_fails_before_the_txt_is_published_and_succeeds_afte
     let name = "newly-added-domain.example";
     let r = tenantctl(&sim, &["domains", "add", name, "-t", &t.id.to_string(), "-o", "json"]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let records: Vec<Value> = serde_json::from_str(&r.stdout).unwrap();
-    let txt = records.iter().find(|r| r["recordType"] == "Txt").expect("a TXT record");
-    let value = txt["value"].as_str().unwrap().to_owned();
-    assert!(value.starts_with("MS=ms"), "{value}");
+    // A result row like every write; its detail names the TXT record to publish.
+    let rows: Vec<Value> = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["result"], "added");
+    let detail = rows[0]["detail"].as_str().unwrap();
+    let value = detail.split('"').nth(1).expect("the TXT value in quotes").to_owned();
+    assert!(value.starts_with("MS=ms"), "{detail}");
+    assert!(
+        r.stderr.contains(&format!("IN TXT \"{value}\"")),
+        "zone form on stderr: {}",
+        r.stderr
+    );
 
     let r = tenantctl(&sim, &["domains", "verify", name, "-t", &t.id.to_string()]).await;
     assert_eq!(r.code, 3, "{}", r.stderr);
-    assert!(r.stderr.contains(&value), "says which TXT to publish: {}", r.stderr);
+    assert!(
+        r.stdout.contains("not_verified") && r.stdout.contains(&value),
+        "a not_verified row saying which TXT to publish: {}",
+        r.stdout
+    );
 
     let resp = reqwest::Client::new()
         .post(format!("{}/_sim/dns", sim.base_url))

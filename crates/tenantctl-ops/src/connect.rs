@@ -113,7 +113,7 @@ pub struct Conn {
 
 /// What the global flags say about where to connect.
 #[derive(Clone, Debug, Default)]
-pub struct ConnArgs {
+pub struct ConnectOptions {
     pub sandbox: bool,
     pub endpoint: Option<String>,
     pub cloud: Option<String>,
@@ -133,7 +133,7 @@ pub async fn start_sandbox() -> Result<tenantctl_sim::RunningSim> {
 }
 
 /// Endpoints, partner tenant and client id, without credentials (what `login` needs).
-pub struct Target {
+pub struct Destination {
     pub endpoints: Endpoints,
     pub partner: String,
     pub client_id: String,
@@ -141,14 +141,14 @@ pub struct Target {
     pub profile_name: String,
 }
 
-pub fn resolve_target(a: &ConnArgs, sandbox: Option<&tenantctl_sim::RunningSim>) -> Result<Target> {
+pub fn resolve_target(a: &ConnectOptions, sandbox: Option<&tenantctl_sim::RunningSim>) -> Result<Destination> {
     let (profile, path) = load_profile(&a.profile)?;
     let where_ = path
         .map(|p| format!("[profiles.{}] in {}", a.profile, p.display()))
         .unwrap_or_else(|| "a profile".into());
     if let Some(sim) = sandbox {
         let f = &sim.sim.fleet;
-        return Ok(Target {
+        return Ok(Destination {
             endpoints: Endpoints::custom(&sim.base_url).map_err(|e| anyhow!(e))?,
             partner: f.partner_tenant().id.to_string(),
             client_id: f.partner.client_id.to_string(),
@@ -182,7 +182,7 @@ pub fn resolve_target(a: &ConnArgs, sandbox: Option<&tenantctl_sim::RunningSim>)
     let client_id = env("AZURE_CLIENT_ID").or(profile.client_id.clone()).ok_or_else(|| {
         anyhow!("which app? set AZURE_CLIENT_ID or client_id in {where_} (README: 'Set up a real partner')")
     })?;
-    Ok(Target {
+    Ok(Destination {
         endpoints,
         partner,
         client_id,
@@ -192,14 +192,14 @@ pub fn resolve_target(a: &ConnArgs, sandbox: Option<&tenantctl_sim::RunningSim>)
 }
 
 /// The refresh-token file of a profile.
-pub fn refresh_token_file(t: &Target) -> Option<PathBuf> {
+pub fn refresh_token_file(t: &Destination) -> Option<PathBuf> {
     t.profile
         .refresh_token_file
         .clone()
         .or_else(|| config_dir().map(|d| d.join(format!("{}.refresh-token", t.profile_name))))
 }
 
-pub async fn connect(a: &ConnArgs) -> Result<Conn> {
+pub async fn connect(a: &ConnectOptions) -> Result<Conn> {
     let sandbox = if a.sandbox { Some(start_sandbox().await?) } else { None };
     let t = resolve_target(a, sandbox.as_ref())?;
     let secret = match (&sandbox, env("AZURE_CLIENT_SECRET"), &t.profile.client_secret_file) {
@@ -240,4 +240,19 @@ pub async fn connect(a: &ConnArgs) -> Result<Conn> {
         partner: t.partner,
         _sandbox: sandbox,
     })
+}
+
+/// Where the sandbox keeps its changes between commands.
+pub fn sandbox_dir() -> Option<PathBuf> {
+    dirs::data_dir().map(|d| d.join("tenantctl").join("sandbox"))
+}
+
+/// Forgets every change made in the sandbox.
+pub fn reset_sandbox() -> Result<()> {
+    if let Some(d) = sandbox_dir() {
+        if d.exists() {
+            std::fs::remove_dir_all(&d).with_context(|| format!("removing {}", d.display()))?;
+        }
+    }
+    Ok(())
 }

@@ -1,0 +1,358 @@
+//! The product's output row types, each declared once with [`define_row!`](crate::define_row),
+//! and how each is built from the models. Per-tenant rows get `tenantId`/`tenantName` in front
+//! from the fan-out ([`Tenanted`](crate::rows::Tenanted)); the others carry them themselves.
+
+use crate::define_row;
+use crate::licences::LicenceCatalog;
+use crate::models::{Customer, DomainInfo, GdapRelationship, SkuUsage, UserInfo};
+use crate::roles::role_name;
+use crate::SkuId;
+use time::OffsetDateTime;
+
+define_row! {
+    /// `customers list`: one customer tenant.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct CustomerRow {
+        "tenantId": Id => pub tenant_id: String,
+        "tenantName": Text => pub tenant_name: String,
+        "defaultDomain": Text => pub default_domain: Option<String>,
+        "contractType": Text => pub contract_type: Option<String>,
+        "relationshipStatus": Text => pub relationship_status: String,
+        "relationshipEnd": DateTime => pub relationship_end: Option<OffsetDateTime>,
+        "sources": List => pub sources: Vec<String>,
+    }
+}
+
+impl CustomerRow {
+    /// `default_domain`: the tenant's current default domain when it was read; else the copy
+    /// `/contracts` took when the partnership began.
+    pub fn new(c: &Customer, default_domain: Option<String>) -> CustomerRow {
+        CustomerRow {
+            tenant_id: c.tenant_id.to_string(),
+            tenant_name: c.name.clone(),
+            default_domain: default_domain.or_else(|| c.default_domain.clone()),
+            contract_type: c.contract_type.clone(),
+            relationship_status: c.relationship_status.clone(),
+            relationship_end: c.relationship_end,
+            sources: c.sources.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+}
+
+define_row! {
+    /// `relationships list`: one GDAP relationship.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RelationshipRow {
+        "tenantId": Id => pub tenant_id: String,
+        "tenantName": Text => pub tenant_name: String,
+        "relationship": Text => pub relationship: String,
+        "status": Text => pub status: String,
+        "roles": List => pub roles: Vec<String>,
+        "endDateTime": DateTime => pub end: Option<OffsetDateTime>,
+        "daysLeft": Int => pub days_left: Option<i64>,
+        "autoExtend": Bool => pub auto_extend: bool,
+        "endingSoon": Bool => pub ending_soon: bool,
+        "relationshipId": Id => pub relationship_id: String,
+    }
+}
+
+impl RelationshipRow {
+    pub fn new(r: &GdapRelationship, now: OffsetDateTime) -> RelationshipRow {
+        let days = r.days_left(now);
+        RelationshipRow {
+            tenant_id: r.customer_tenant_id.to_string(),
+            tenant_name: r.customer_name.clone(),
+            relationship: r.display_name.clone(),
+            status: r.status.clone(),
+            roles: r.role_ids.iter().map(|x| role_name(x).to_string()).collect(),
+            end: r.end,
+            days_left: days,
+            auto_extend: r.auto_extends(),
+            ending_soon: r.status == "active" && matches!(days, Some(d) if d <= 30),
+            relationship_id: r.id.clone(),
+        }
+    }
+}
+
+define_row! {
+    /// `domains list`: one domain of a tenant.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct DomainRow {
+        "domain": Text => pub domain: String,
+        "isDefault": Bool => pub is_default: bool,
+        "isInitial": Bool => pub is_initial: bool,
+        "isVerified": Bool => pub is_verified: bool,
+        "authenticationType": Text => pub authentication_type: String,
+        "supportedServices": List => pub supported_services: Vec<String>,
+    }
+}
+
+impl From<&DomainInfo> for DomainRow {
+    fn from(d: &DomainInfo) -> DomainRow {
+        DomainRow {
+            domain: d.name.clone(),
+            is_default: d.is_default,
+            is_initial: d.is_initial,
+            is_verified: d.is_verified,
+            authentication_type: d.authentication_type.clone(),
+            supported_services: d.supported_services.clone(),
+        }
+    }
+}
+
+define_row! {
+    /// `users list`: one user and the licences they hold.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct UserListRow {
+        "userPrincipalName": Text => pub user_principal_name: String,
+        "displayName": Text => pub display_name: String,
+        "accountEnabled": Bool => pub account_enabled: Option<bool>,
+        "isLicensed": Bool => pub is_licensed: bool,
+        "licenses": List => pub licenses: Vec<String>,
+        "licenseNames": List => pub license_names: Vec<String>,
+        "usageLocation": Text => pub usage_location: Option<String>,
+        "createdDateTime": DateTime => pub created: Option<OffsetDateTime>,
+        "id": Id => pub id: String,
+    }
+}
+
+impl UserListRow {
+    /// `part_of` maps the tenant's SKU ids to part numbers (from its `/subscribedSkus`), so that
+    /// a SKU missing from Microsoft's table still shows its part number.
+    pub fn new(u: &UserInfo, catalog: &LicenceCatalog, part_of: &dyn Fn(SkuId) -> Option<String>) -> UserListRow {
+        let parts: Vec<String> = u
+            .licences
+            .iter()
+            .map(|s| {
+                part_of(*s)
+                    .or_else(|| catalog.by_sku_id(*s).map(|n| n.part_number.clone()))
+                    .unwrap_or_else(|| s.to_string())
+            })
+            .collect();
+        let names = u
+            .licences
+            .iter()
+            .zip(&parts)
+            .map(|(s, p)| catalog.friendly_name(*s, Some(p.as_str())))
+            .collect();
+        UserListRow {
+            user_principal_name: u.user_principal_name.clone(),
+            display_name: u.display_name.clone(),
+            account_enabled: u.account_enabled,
+            is_licensed: !u.licences.is_empty(),
+            licenses: parts,
+            license_names: names,
+            usage_location: u.usage_location.clone(),
+            created: u
+                .created
+                .as_deref()
+                .and_then(|s| OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()),
+            id: u.id.to_string(),
+        }
+    }
+}
+
+define_row! {
+    /// `licenses list`: one subscribed SKU of a tenant.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SkuRow {
+        "license": Text => pub license: String,
+        "partNumber": Text => pub part_number: String,
+        "bought": Int => pub bought: i64,
+        "assigned": Int => pub assigned: i64,
+        "free": Int => pub free: i64,
+        "suspended": Int => pub suspended: i64,
+        "warning": Int => pub warning: i64,
+        "status": Text => pub status: String,
+        "skuId": Id => pub sku_id: String,
+    }
+}
+
+impl SkuRow {
+    pub fn new(s: &SkuUsage, catalog: &LicenceCatalog) -> SkuRow {
+        SkuRow {
+            license: catalog.friendly_name(s.sku_id, Some(&s.part_number)),
+            part_number: s.part_number.clone(),
+            bought: s.enabled,
+            assigned: s.consumed,
+            free: s.free(),
+            suspended: s.suspended,
+            warning: s.warning,
+            status: s.capability_status.clone(),
+            sku_id: s.sku_id.to_string(),
+        }
+    }
+}
+
+define_row! {
+    /// `users import` / `users create`: what happened to one input row.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct ImportResultRow {
+        "line": Int => pub line: usize,
+        "tenantId": Id => pub tenant_id: Option<String>,
+        "tenantName": Text => pub tenant_name: String,
+        "userPrincipalName": Text => pub user_principal_name: String,
+        "result": Text => pub result: String,
+        "licenses": List => pub licenses: Vec<String>,
+        "detail": Text => pub detail: String,
+    }
+}
+
+define_row! {
+    /// `licenses assign|remove`: what happened to one change.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct LicenceResultRow {
+        "line": Int => pub line: usize,
+        "tenantId": Id => pub tenant_id: Option<String>,
+        "tenantName": Text => pub tenant_name: String,
+        "userPrincipalName": Text => pub user_principal_name: String,
+        "sku": Text => pub sku: String,
+        "result": Text => pub result: String,
+        "detail": Text => pub detail: String,
+    }
+}
+
+define_row! {
+    /// `domains add|verify`: what happened to the domain.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct DomainResultRow {
+        "tenantId": Id => pub tenant_id: String,
+        "tenantName": Text => pub tenant_name: String,
+        "domain": Text => pub domain: String,
+        "result": Text => pub result: String,
+        "detail": Text => pub detail: String,
+    }
+}
+
+define_row! {
+    /// A DNS record to publish. `name` is the full owner name (e.g.
+    /// `_sipfederationtls._tcp.contoso.com` for the SRV record), never just the apex.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct DnsRecordRow {
+        "domain": Text => pub domain: String,
+        "recordType": Text => pub record_type: String,
+        "name": Text => pub name: String,
+        "value": Text => pub value: String,
+        "preference": Int => pub preference: Option<u32>,
+        "ttl": Int => pub ttl: u32,
+        "isOptional": Bool => pub is_optional: bool,
+        "supportedService": Text => pub supported_service: Option<String>,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rows::{check_schema, Row, Tenanted};
+
+    /// Every row type: unique names, cells in the declared order, and the csv header written
+    /// from the declared columns equals the JSON object's keys (one definition, two renderers).
+    fn check<R: Row>(sample: R) {
+        check_schema(R::columns()).unwrap();
+        check_schema(&Tenanted::<R>::schema()).unwrap_or(());
+        assert_eq!(sample.cells().len(), R::columns().len());
+        let keys: Vec<String> = sample.to_json().as_object().unwrap().keys().cloned().collect();
+        let mut w = csv::Writer::from_writer(vec![]);
+        w.write_record(R::columns().iter().map(|c| c.name)).unwrap();
+        let header = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        assert_eq!(header.trim_end(), keys.join(","));
+    }
+
+    #[test]
+    fn every_row_type_declares_its_columns_once() {
+        let now = OffsetDateTime::from_unix_timestamp(1_764_028_800).unwrap();
+        let rel = GdapRelationship {
+            id: "a-b".into(),
+            display_name: "GDAP".into(),
+            customer_tenant_id: "52eaad04-13a2-4a2f-9ce8-93a294fadf36".parse().unwrap(),
+            customer_name: "Contoso".into(),
+            status: "active".into(),
+            role_ids: vec![crate::roles::GLOBAL_READER.into()],
+            created: None,
+            end: Some(now + time::Duration::days(12)),
+            auto_extend_duration: "PT0S".into(),
+        };
+        let r = RelationshipRow::new(&rel, now);
+        assert_eq!((r.days_left, r.ending_soon, r.auto_extend), (Some(12), true, false));
+        assert_eq!(r.roles, ["Global Reader"]);
+        check(r);
+        check(CustomerRow {
+            tenant_id: "x".into(),
+            tenant_name: "Contoso".into(),
+            default_domain: None,
+            contract_type: None,
+            relationship_status: "active".into(),
+            relationship_end: None,
+            sources: vec!["gdap".into()],
+        });
+        check(DomainRow {
+            domain: "contoso.com".into(),
+            is_default: true,
+            is_initial: false,
+            is_verified: true,
+            authentication_type: "Managed".into(),
+            supported_services: vec!["Email".into()],
+        });
+        let sku = SkuUsage {
+            sku_id: "cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46".parse().unwrap(),
+            part_number: "SPB".into(),
+            capability_status: "Enabled".into(),
+            enabled: 10,
+            suspended: 0,
+            warning: 0,
+            locked_out: 0,
+            consumed: 12,
+        };
+        let s = SkuRow::new(&sku, LicenceCatalog::builtin());
+        assert_eq!((s.free, s.license.as_str()), (0, "Microsoft 365 Business Premium"));
+        check(s);
+        let u = UserInfo {
+            id: "52eaad04-13a2-4a2f-9ce8-93a294fadf36".parse().unwrap(),
+            user_principal_name: "a@contoso.com".into(),
+            display_name: "A".into(),
+            account_enabled: Some(true),
+            usage_location: None,
+            created: Some("2024-01-02T03:04:05Z".into()),
+            licences: vec![sku.sku_id],
+        };
+        let row = UserListRow::new(&u, LicenceCatalog::builtin(), &|_| None);
+        assert_eq!(row.licenses, ["SPB"]);
+        assert!(row.created.is_some());
+        check(row);
+        check(ImportResultRow {
+            line: 2,
+            tenant_id: None,
+            tenant_name: "Contoso".into(),
+            user_principal_name: "a@contoso.com".into(),
+            result: "planned".into(),
+            licenses: vec![],
+            detail: String::new(),
+        });
+        check(LicenceResultRow {
+            line: 2,
+            tenant_id: None,
+            tenant_name: "Contoso".into(),
+            user_principal_name: "a@contoso.com".into(),
+            sku: "SPB".into(),
+            result: "assigned".into(),
+            detail: String::new(),
+        });
+        check(DomainResultRow {
+            tenant_id: "x".into(),
+            tenant_name: "Contoso".into(),
+            domain: "contoso.com".into(),
+            result: "added".into(),
+            detail: String::new(),
+        });
+        check(DnsRecordRow {
+            domain: "contoso.com".into(),
+            record_type: "Srv".into(),
+            name: "_sipfederationtls._tcp.contoso.com".into(),
+            value: "100 1 5061 sipfed.online.lync.com".into(),
+            preference: None,
+            ttl: 3600,
+            is_optional: false,
+            supported_service: Some("OfficeCommunicationsOnline".into()),
+        });
+    }
+}
