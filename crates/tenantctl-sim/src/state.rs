@@ -143,6 +143,29 @@ impl Sim {
         self.save_state_now()
     }
 
+    /// Publishes the `MS=ms…` TXT record that verifies `domain` in every tenant where it was
+    /// added and is not verified yet (what `tenantctl sandbox publish-dns NAME` needs: the
+    /// registrar step of a domain verification). Returns the published values; empty when no
+    /// tenant waits for that domain. Saved with the state.
+    pub fn publish_verification_txt(&self, domain: &str) -> std::io::Result<Vec<String>> {
+        let name = domain.trim().trim_end_matches('.').to_ascii_lowercase();
+        let mut published = vec![];
+        for t in &self.fleet.tenants {
+            let waiting = self
+                .world
+                .domains(t)
+                .iter()
+                .any(|d| !d.is_verified && d.name.eq_ignore_ascii_case(&name));
+            if waiting {
+                let txt = crate::world::overlay::verification_txt(t, &name);
+                self.world.publish_dns(&name, "TXT", &txt);
+                published.push(txt);
+            }
+        }
+        self.save_state_now()?;
+        Ok(published)
+    }
+
     /// The TXT value that verifies `domain` in tenant `tenant` (GUID or domain), as
     /// `GET /domains/{id}/verificationDnsRecords` lists it.
     pub fn verification_txt(&self, tenant: &str, domain: &str) -> Option<String> {

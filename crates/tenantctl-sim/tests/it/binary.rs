@@ -80,3 +80,20 @@ fn serve_prints_one_json_ready_line_and_stops_on_ctrl_c() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[test]
+fn serve_refuses_a_state_dir_it_cannot_use_with_a_message() {
+    let dir = std::env::temp_dir().join(format!("tenantctl-sim-bin-state-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("state.json"), b"not json").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tenantctl-sim"))
+        .args(["serve", "--port", "0", "--tenants", "2", "--state-dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("state.json") && err.contains("is not valid"), "{err}");
+    assert!(out.stdout.is_empty(), "no ready line");
+    let _ = std::fs::remove_dir_all(&dir);
+}
