@@ -161,3 +161,30 @@ fn every_write_moves_the_generation() {
     let _ = w.delete_user(&t, "nobody@nowhere.example");
     assert_eq!(w.generation(), g1, "a refused write changes nothing");
 }
+
+/// One lock per tenant (code review 2.6-7): a page being built in one tenant (its read lock
+/// held) does not hold up a write in another.
+#[test]
+fn a_write_in_one_tenant_does_not_wait_for_a_read_in_another() {
+    let w = Arc::new(world());
+    let a = w.fleet.customers()[0].clone();
+    let b = w.fleet.customers()[1].clone();
+    let page_in_a = w.tenant(&a);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let writer = {
+        let w = w.clone();
+        let upn = w.fleet.user(&b, 0).user_principal_name;
+        std::thread::spawn(move || {
+            let patch = UserPatch {
+                city: Some(Some("Elsewhere".into())),
+                ..Default::default()
+            };
+            tx.send(w.apply(&b, &upn, patch).is_ok()).unwrap();
+        })
+    };
+    let done = rx.recv_timeout(std::time::Duration::from_secs(5));
+    assert_eq!(done, Ok(true), "the write in b waited for the read in a");
+    assert_eq!(page_in_a.users().count(), 20);
+    drop(page_in_a);
+    writer.join().unwrap();
+}
