@@ -59,6 +59,12 @@ pub struct ServeArgs {
     /// Multiply Graph's documented throttling limits (e.g. 0.1 to reach them sooner).
     #[arg(long, default_value_t = 1.0)]
     throttle_scale: f64,
+    /// Seed of the fault schedule (default: the fleet seed): the same seed replays the same faults.
+    #[arg(long)]
+    fault_seed: Option<u64>,
+    /// Keep the world's changes in DIR/state.json across runs (a sandbox that remembers).
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<std::path::PathBuf>,
 }
 
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -118,6 +124,10 @@ impl ServeArgs {
         };
         c.token_lifetime_secs = self.token_lifetime.as_secs().max(1) as i64;
         c.publish_dns = self.publish_dns;
+        if let Some(s) = self.fault_seed {
+            c.fault_seed = s;
+        }
+        c.state_dir = self.state_dir.clone();
         c.throttle = ThrottleConfig {
             enabled: !self.no_throttle,
             scale: self.throttle_scale,

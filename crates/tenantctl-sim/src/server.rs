@@ -1,218 +1,94 @@
-//! The simulator's shared state and HTTP server.
+//! The HTTP server: router assembly and start-up.
 //!
 //! One origin, a prefix per service, the real services' paths beneath it:
 //! `/login/{tenant}/oauth2/v2.0/token`, `/graph/v1.0/...`, `/partnercenter/v1/...`, and the
-//! control API under `/_sim/` (tests and demos only; a client never needs it).
+//! control API under `/_sim/` (tests and demos only; a client never needs it). A path or method
+//! no route serves answers in the error body of the service its prefix names.
+
+pub use crate::state::{Access, Sim, SimConfig};
 
 use crate::auth::Keys;
-use crate::faults::{Faults, Stats};
-use crate::fleet::{roles, Fleet, FleetConfig, Relationship, Tenant, Trouble};
-use crate::throttle::{Throttle, ThrottleConfig};
+use crate::fleet::Fleet;
+use crate::platform::errors::{aad_error, ControlError};
+use crate::platform::faults::{Dice, Stats};
+use crate::platform::throttle::Throttle;
+use crate::services::{graph, partner_center};
+use crate::world::persist::{self, Persist};
+use crate::world::World;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Router;
 use parking_lot::RwLock;
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::AtomicI64;
 use std::sync::Arc;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-
-/// Everything needed to start a simulator.
-#[derive(Clone, Debug)]
-pub struct SimConfig {
-    pub fleet: FleetConfig,
-    pub bind: IpAddr,
-    /// 0 picks a free port.
-    pub port: u16,
-    pub faults: Faults,
-    pub throttle: ThrottleConfig,
-    /// Access token lifetime (`expires_in`), 3599 s like Entra by default.
-    pub token_lifetime_secs: i64,
-    /// Device code polling `interval` (5 s like Entra; tests use 1).
-    pub device_code_interval_secs: i64,
-    /// Domain verification succeeds as if the registrar had published every TXT record.
-    pub publish_dns: bool,
-}
-
-impl SimConfig {
-    pub fn new(seed: u64, tenants: u32) -> SimConfig {
-        SimConfig {
-            fleet: FleetConfig::new(seed, tenants),
-            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
-            port: 0,
-            faults: Faults::default(),
-            throttle: ThrottleConfig::default(),
-            token_lifetime_secs: 3599,
-            device_code_interval_secs: crate::identity::DEVICE_CODE_INTERVAL_SECS,
-            publish_dns: false,
-        }
-    }
-}
-
-/// What the partner can do in a customer tenant right now.
-#[derive(Debug, Clone)]
-pub struct Access {
-    pub active_relationship: bool,
-    pub consent: bool,
-    pub roles: Vec<&'static str>,
-}
-
-impl Access {
-    pub fn has_role(&self, role: &str) -> bool {
-        self.roles.contains(&roles::GLOBAL_ADMINISTRATOR) || self.roles.contains(&role)
-    }
-}
-
-/// Shared state of a running simulator.
-pub struct Sim {
-    pub fleet: Fleet,
-    pub keys: Keys,
-    /// `http://127.0.0.1:<port>`; absolute `@odata.nextLink`s point here.
-    pub base_url: String,
-    pub faults: RwLock<Faults>,
-    pub throttle: Throttle,
-    pub stats: Stats,
-    pub token_lifetime_secs: AtomicI64,
-    /// Per-tenant trouble set at run time through `/_sim/tenants/{id}/trouble`.
-    pub trouble_overrides: RwLock<HashMap<u32, Trouble>>,
-    pub identity: crate::identity::IdentityState,
-    /// The start-up settings `/_sim/reset` returns to.
-    pub initial: SimConfig,
-    /// What writes changed, and the simulated public DNS.
-    pub writes: crate::overlay::Writes,
-}
-
-impl Sim {
-    /// The ready line's content: where the simulator is and how to sign in.
-    pub fn ready_info(&self) -> serde_json::Value {
-        let f = &self.fleet;
-        serde_json::json!({
-            "base_url": self.base_url,
-            "partner_tenant_id": f.partner_tenant().id.to_string(),
-            "partner_domain": f.partner_tenant().initial_domain,
-            "client_id": f.partner.client_id.to_string(),
-            "client_secret": f.partner.client_secret,
-            "refresh_token": f.partner.initial_refresh_token,
-            "tenants": f.customers().len(),
-            "users": f.total_users(),
-        })
-    }
-
-    /// Back to the start-up settings: faults, throttling, token lifetime, trouble, statistics,
-    /// refresh-token revocation/expiry.
-    pub fn reset(&self) {
-        *self.faults.write() = self.initial.faults.clone();
-        self.throttle.set_config(self.initial.throttle.clone());
-        self.throttle.reset();
-        self.token_lifetime_secs
-            .store(self.initial.token_lifetime_secs, Ordering::Relaxed);
-        self.trouble_overrides.write().clear();
-        self.stats.reset();
-        self.identity.reset();
-        self.writes.reset();
-    }
-
-    pub fn token_lifetime(&self) -> i64 {
-        self.token_lifetime_secs.load(Ordering::Relaxed)
-    }
-
-    pub fn trouble(&self, t: &Tenant) -> Trouble {
-        self.trouble_overrides.read().get(&t.idx).copied().unwrap_or(t.trouble)
-    }
-
-    /// The partner's access to tenant `t`, with any run-time trouble applied.
-    pub fn access(&self, t: &Tenant) -> Access {
-        let generated = Access {
-            active_relationship: t.has_active_relationship(),
-            consent: t.app_consent,
-            roles: t.active_roles(),
-        };
-        match self.trouble_overrides.read().get(&t.idx) {
-            None => generated,
-            Some(Trouble::None) => Access {
-                active_relationship: true,
-                consent: true,
-                roles: if generated.active_relationship && generated.roles.contains(&roles::USER_ADMINISTRATOR) {
-                    generated.roles
-                } else {
-                    full_roles()
-                },
-            },
-            Some(Trouble::RelationshipExpired) => Access {
-                active_relationship: false,
-                consent: true,
-                roles: vec![],
-            },
-            Some(Trouble::ConsentMissing) => Access {
-                consent: false,
-                ..generated
-            },
-            Some(Trouble::ReadOnlyRoles) => Access {
-                active_relationship: true,
-                consent: true,
-                roles: vec![roles::DIRECTORY_READERS, roles::GLOBAL_READER],
-            },
-        }
-    }
-
-    /// The GDAP relationships with tenant `t` as Graph lists them now (run-time trouble applied).
-    pub fn relationships(&self, t: &Tenant) -> Vec<Relationship> {
-        let mut rels = t.relationships.clone();
-        let Some(over) = self.trouble_overrides.read().get(&t.idx).copied() else {
-            return rels;
-        };
-        let anchor = self.fleet.config.anchor;
-        let access = self.access(t);
-        if over == Trouble::RelationshipExpired {
-            for r in rels.iter_mut().filter(|r| r.status == "active") {
-                r.status = "expired";
-                r.end = anchor - 86_400;
-                for a in &mut r.assignments {
-                    a.status = "deleted";
-                }
-            }
-        }
-        if matches!(over, Trouble::None | Trouble::ReadOnlyRoles) {
-            if let Some(main) = rels.first_mut() {
-                if main.status != "active" {
-                    main.status = "active";
-                    main.end = anchor + 365 * 86_400;
-                }
-                main.roles = access.roles.clone();
-                for a in &mut main.assignments {
-                    a.roles = access.roles.clone();
-                    a.status = "active";
-                }
-            }
-        }
-        rels
-    }
-}
-
-fn full_roles() -> Vec<&'static str> {
-    vec![
-        roles::DIRECTORY_READERS,
-        roles::GLOBAL_READER,
-        roles::USER_ADMINISTRATOR,
-        roles::LICENSE_ADMINISTRATOR,
-        roles::DOMAIN_NAME_ADMINISTRATOR,
-        roles::EXCHANGE_ADMINISTRATOR,
-        roles::REPORTS_READER,
-    ]
-}
 
 /// The router of all services, with the latency/fault/stats middleware in front.
 pub fn router(sim: Arc<Sim>) -> Router {
     Router::new()
         .merge(crate::identity::routes())
-        .merge(crate::graph::routes())
-        .merge(crate::partner_center::routes())
+        .merge(graph::routes())
+        .merge(partner_center::routes())
         .merge(crate::control::routes())
         .route_layer(axum::middleware::from_fn_with_state(
             sim.clone(),
-            crate::faults::middleware,
+            crate::platform::faults::middleware,
         ))
+        .fallback(unmatched)
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(sim)
+}
+
+/// No route for this path: the error body of the service the prefix names.
+async fn unmatched(req: Request) -> Response {
+    let path = req.uri().path();
+    let headers = req.headers();
+    if path.starts_with("/graph") {
+        graph::unmatched(path, headers).into_response()
+    } else if path.starts_with("/partnercenter") {
+        partner_center::unmatched(path, headers).into_response()
+    } else if path.starts_with("/login") {
+        // Entra's text for a request it cannot parse.
+        aad_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            9002313,
+            "Invalid request. Request is malformed or invalid.",
+        )
+    } else {
+        ControlError::not_found(format!("no such path: {path}")).into_response()
+    }
+}
+
+/// A route exists for this path, but not for this method.
+async fn method_not_allowed(req: Request) -> Response {
+    let path = req.uri().path();
+    let headers = req.headers();
+    if path.starts_with("/graph") {
+        graph::method_not_allowed(headers).into_response()
+    } else if path.starts_with("/partnercenter") {
+        partner_center::method_not_allowed(headers).into_response()
+    } else if path.starts_with("/login") {
+        aad_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            900561,
+            &format!(
+                "The endpoint only accepts POST, OPTIONS requests. Received a {} request.",
+                req.method()
+            ),
+        )
+    } else {
+        ControlError {
+            status: StatusCode::METHOD_NOT_ALLOWED,
+            message: format!("{} is not allowed on {path}", req.method()),
+        }
+        .into_response()
+    }
 }
 
 /// A simulator listening on a socket.
@@ -228,6 +104,11 @@ impl RunningSim {
     /// The one JSON line `tenantctl-sim serve` prints when ready.
     pub fn ready_line(&self) -> String {
         self.sim.ready_info().to_string()
+    }
+
+    /// Publishes a DNS TXT record (see [`Sim::publish_dns`]).
+    pub fn publish_dns(&self, domain: &str, txt: &str) -> std::io::Result<()> {
+        self.sim.publish_dns(domain, txt)
     }
 
     /// Stops accepting, lets in-flight requests finish, and waits for the server task.
@@ -249,7 +130,45 @@ impl Drop for RunningSim {
     }
 }
 
-/// Generates the fleet, binds the socket and serves in a background task.
+/// Builds the shared state: generates the fleet and loads the saved state, if any.
+pub async fn build(cfg: SimConfig, base_url: String) -> std::io::Result<Arc<Sim>> {
+    let fleet = tokio::task::spawn_blocking({
+        let fc = cfg.fleet.clone();
+        move || Fleet::generate(fc)
+    })
+    .await
+    .map_err(std::io::Error::other)?;
+    let fleet = Arc::new(fleet);
+    let world = World::new(fleet.clone());
+    let persist = match &cfg.state_dir {
+        Some(dir) => {
+            persist::load(dir, &world)?;
+            Some(Persist::new(dir.clone(), &world))
+        }
+        None => None,
+    };
+    let identity = crate::identity::IdentityState::new(&fleet);
+    Ok(Arc::new(Sim {
+        fleet,
+        world,
+        keys: Keys::load(),
+        base_url,
+        faults: RwLock::new(cfg.faults.clone()),
+        throttle: Throttle::new(cfg.throttle.clone(), cfg.clock.clone()),
+        stats: Stats::default(),
+        token_lifetime_secs: AtomicI64::new(cfg.token_lifetime_secs),
+        trouble_overrides: RwLock::new(HashMap::new()),
+        identity,
+        clock: cfg.clock.clone(),
+        dice: Dice::new(cfg.fault_seed),
+        persist,
+        initial: cfg,
+    }))
+}
+
+/// Generates the fleet, loads the saved state (`cfg.state_dir`), binds the socket and serves
+/// in a background task. A state file of another fleet, or a corrupt one, is refused with
+/// `ErrorKind::InvalidData` and a message saying which.
 pub async fn start(cfg: SimConfig) -> std::io::Result<RunningSim> {
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(cfg.bind, cfg.port)).await?;
     let addr = listener.local_addr()?;
@@ -259,26 +178,7 @@ pub async fn start(cfg: SimConfig) -> std::io::Result<RunningSim> {
         ip => ip.to_string(),
     };
     let base_url = format!("http://{host}:{}", addr.port());
-    let fleet = tokio::task::spawn_blocking({
-        let fc = cfg.fleet.clone();
-        move || Fleet::generate(fc)
-    })
-    .await
-    .map_err(std::io::Error::other)?;
-    let identity = crate::identity::IdentityState::new(&fleet);
-    let sim = Arc::new(Sim {
-        fleet,
-        keys: Keys::load(),
-        base_url: base_url.clone(),
-        faults: RwLock::new(cfg.faults.clone()),
-        throttle: Throttle::new(cfg.throttle.clone()),
-        stats: Stats::default(),
-        token_lifetime_secs: AtomicI64::new(cfg.token_lifetime_secs),
-        trouble_overrides: RwLock::new(HashMap::new()),
-        identity,
-        initial: cfg.clone(),
-        writes: Default::default(),
-    });
+    let sim = build(cfg, base_url.clone()).await?;
     let app = router(sim.clone());
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {

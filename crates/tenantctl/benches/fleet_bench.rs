@@ -246,7 +246,7 @@ fn writes(rt: &tokio::runtime::Runtime) {
             m.wall, m.peak_rss_mib, m.cpu, m.code
         );
         // Start again from an empty overlay for the next setting.
-        sim.sim.writes.reset();
+        sim.sim.world.reset();
     }
     // The one-at-a-time loop: one POST /users after another, measured on a sample.
     let sample = 100;

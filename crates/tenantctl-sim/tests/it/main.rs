@@ -1,0 +1,17 @@
+//! The simulator's integration tests, one binary (one link) with a module per area.
+
+mod common;
+
+mod binary;
+mod clock;
+mod contract;
+mod control;
+mod graph_auth;
+mod graph_odata;
+mod graph_paging;
+mod graph_shapes;
+mod graph_throttle;
+mod graph_writes;
+mod identity;
+mod partner_center;
+mod persistence;
