@@ -115,12 +115,15 @@ pub fn classify(e: &ApiError, target: &Target) -> (TenantStatus, bool) {
             AadKind::Transient => (TenantStatus::Throttled, false),
             AadKind::Other => (TenantStatus::Error, false),
         },
-        ApiError::Token(TokenError::Transport { .. }) => (TenantStatus::Error, false),
-        ApiError::Http { status: 429, .. } => (TenantStatus::Throttled, false),
-        ApiError::Http { status: 403, .. } if expired => (TenantStatus::RelationshipExpired, false),
-        ApiError::Http { status: 403, .. } => (TenantStatus::RoleMissing, false),
-        ApiError::Http { status: 404, .. } => (TenantStatus::NotFound, false),
-        ApiError::Http { .. } | ApiError::Transport(_) => (TenantStatus::Error, false),
+        ApiError::Token(t @ TokenError::Credential(_)) => (TenantStatus::Error, t.kind().is_fatal()),
+        ApiError::Token(TokenError::Transport { .. } | TokenError::Protocol { .. }) => (TenantStatus::Error, false),
+        e if e.is_throttled() => (TenantStatus::Throttled, false),
+        e if e.is_forbidden() && expired => (TenantStatus::RelationshipExpired, false),
+        e if e.is_forbidden() => (TenantStatus::RoleMissing, false),
+        e if e.is_not_found() => (TenantStatus::NotFound, false),
+        ApiError::Http { .. } | ApiError::Transport(_) | ApiError::Decode { .. } | ApiError::Protocol { .. } => {
+            (TenantStatus::Error, false)
+        }
     }
 }
 
@@ -219,12 +222,7 @@ mod tests {
     }
 
     fn http(status: u16) -> ApiError {
-        ApiError::Http {
-            status,
-            code: "c".into(),
-            message: "m".into(),
-            retries_exhausted: status == 429,
-        }
+        ApiError::http(tenantctl_transport::api::Service::Graph, status, "c", "m")
     }
 
     #[test]
@@ -268,7 +266,15 @@ mod tests {
             (http(403), &t[3], TenantStatus::RelationshipExpired, false),
             (http(404), &t[0], TenantStatus::NotFound, false),
             (http(500), &t[0], TenantStatus::Error, false),
-            (ApiError::Transport("reset".into()), &t[0], TenantStatus::Error, false),
+            (
+                ApiError::Protocol {
+                    service: tenantctl_transport::api::Service::PartnerCenter,
+                    message: "links.next has no continuation token".into(),
+                },
+                &t[0],
+                TenantStatus::Error,
+                false,
+            ),
         ];
         for (e, target, status, fatal) in cases {
             assert_eq!(classify(&e, target), (status, fatal), "{e}");
