@@ -1,5 +1,7 @@
-//! tenantctl's transport and auth: clouds and endpoints, credentials and a single-flight
-//! token cache, one retry classifier with a global retry budget, and paging streams.
+//! tenantctl's transport and auth: clouds and endpoints, credentials (secret, refresh token,
+//! certificate and federated assertions) and a single-flight token cache, one retry classifier
+//! with a global retry budget, typed service errors, typed paging streams, and the injected
+//! [`clock`] everything above (and the fan-out) takes its time from.
 
 pub mod api;
 pub mod assertion;
@@ -14,4 +16,6 @@ pub use assertion::{ClientCertificate, JWT_BEARER};
 pub use clock::{Clock, FixedJitter, Jitter, ManualClock, MonoTime, RandomJitter, SharedClock, SystemClock};
 pub use cloud::{CloudName, Endpoints, Resource};
 pub use http::{Executor, ExecutorBuilder, FailureKind, Request, Response, RetryPolicy, TransportError};
-pub use token::{AadKind, AccessToken, Credential, RefreshTokenStore, Secret, TokenError, TokenProvider};
+pub use token::{
+    app_credential_from_env, AadKind, AccessToken, Credential, RefreshTokenStore, Secret, TokenError, TokenProvider,
+};

@@ -154,6 +154,35 @@ impl Credential {
     }
 }
 
+/// The app-only credential azure-identity's `EnvironmentCredential` and
+/// `WorkloadIdentityCredential` would pick from these variables (`env` looks one up):
+/// `AZURE_CLIENT_ID` with `AZURE_CLIENT_SECRET`, else `AZURE_CLIENT_CERTIFICATE_PATH` (PEM with
+/// certificate and key), else `AZURE_FEDERATED_TOKEN_FILE`. `None` when none is set (or no
+/// client id); an unreadable certificate is an error.
+pub fn app_credential_from_env(env: impl Fn(&str) -> Option<String>) -> Result<Option<Credential>, AssertionError> {
+    let get = |k: &str| env(k).filter(|v| !v.trim().is_empty());
+    let Some(client_id) = get("AZURE_CLIENT_ID") else {
+        return Ok(None);
+    };
+    if let Some(secret) = get("AZURE_CLIENT_SECRET") {
+        return Ok(Some(Credential::ClientSecret {
+            client_id,
+            secret: Secret::new(secret),
+        }));
+    }
+    if let Some(path) = get("AZURE_CLIENT_CERTIFICATE_PATH") {
+        let certificate = ClientCertificate::from_file(std::path::Path::new(&path))?;
+        return Ok(Some(Credential::Certificate { client_id, certificate }));
+    }
+    if let Some(file) = get("AZURE_FEDERATED_TOKEN_FILE") {
+        return Ok(Some(Credential::Federated {
+            client_id,
+            token_file: PathBuf::from(file),
+        }));
+    }
+    Ok(None)
+}
+
 /// Microsoft's token error body: `error`, `error_description`, `error_codes`, ids.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AadErrorResponse {
@@ -786,6 +815,44 @@ mod tests {
         *mock.refuse.lock() = false;
         c.advance(Duration::from_secs(2));
         assert_eq!(p.token(TENANT, Resource::Graph).await.unwrap().token.expose(), "at-2");
+    }
+
+    #[test]
+    fn the_environment_picks_secret_then_certificate_then_federated_token() {
+        let cert = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/app-cert-and-key.pem");
+        let from = |vars: &[(&str, &str)]| {
+            let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            app_credential_from_env(|k| vars.get(k).cloned())
+        };
+        let kind = |c: Option<Credential>| c.map(|c| c.flow());
+        assert_eq!(kind(from(&[]).unwrap()), None);
+        assert_eq!(
+            kind(from(&[("AZURE_CLIENT_SECRET", "s")]).unwrap()),
+            None,
+            "no client id"
+        );
+        let all = [
+            ("AZURE_CLIENT_ID", CLIENT),
+            ("AZURE_CLIENT_SECRET", "s"),
+            ("AZURE_CLIENT_CERTIFICATE_PATH", cert),
+            (
+                "AZURE_FEDERATED_TOKEN_FILE",
+                "/var/run/secrets/azure/tokens/azure-identity-token",
+            ),
+        ];
+        assert_eq!(kind(from(&all).unwrap()), Some("client_credentials"));
+        assert_eq!(
+            kind(from(&[all[0], all[2], all[3]]).unwrap()),
+            Some("client_credentials (certificate)")
+        );
+        match from(&[all[0], all[3]]).unwrap() {
+            Some(Credential::Federated { client_id, token_file }) => {
+                assert_eq!(client_id, CLIENT);
+                assert_eq!(token_file, PathBuf::from(all[3].1));
+            }
+            other => panic!("{:?}", other.map(|c| c.flow())),
+        }
+        assert!(from(&[all[0], ("AZURE_CLIENT_CERTIFICATE_PATH", "/nonexistent.pem")]).is_err());
     }
 
     #[cfg(unix)]
