@@ -322,6 +322,97 @@ mod tests {
         );
     }
 
+    /// A Graph on 127.0.0.1:0: `POST /users` answers the duplicate-UPN error Microsoft posted
+    /// (microsoftgraph/microsoft-graph-docs#1508), `GET /users/bad@x` a user whose id is a
+    /// number, any other `GET /users/{upn}` Graph's 404.
+    async fn graph_mock() -> Graph {
+        use axum::extract::Path;
+        use axum::http::StatusCode;
+        use axum::routing::{get, post};
+        use axum::{Json, Router};
+        use std::sync::Arc;
+        use tenantctl_transport::cloud::Endpoints;
+        use tenantctl_transport::http::Executor;
+        use tenantctl_transport::token::{Credential, Secret, TokenProvider};
+        let app = Router::new()
+            .route(
+                "/login/{tenant}/oauth2/v2.0/token",
+                post(|| async { Json(json!({"token_type": "Bearer", "expires_in": 3600, "access_token": "at"})) }),
+            )
+            .route(
+                "/graph/v1.0/users",
+                post(|| async {
+                    (
+                        StatusCode::BAD_REQUEST,
+                        Json(json!({"error": {
+                            "code": "Request_BadRequest",
+                            "message": "Another object with the same value for property userPrincipalName already exists.",
+                            "innerError": {"request-id": "462649d3-a124-42bc-b046-815fb41aae76"},
+                            "details": [{"target": "userPrincipalName", "code": "ObjectConflict"}]
+                        }})),
+                    )
+                }),
+            )
+            .route(
+                "/graph/v1.0/users/{upn}",
+                get(|Path(upn): Path<String>| async move {
+                    if upn == "bad@x" {
+                        (StatusCode::OK, Json(json!({"id": 5, "userPrincipalName": "bad@x"})))
+                    } else {
+                        (
+                            StatusCode::NOT_FOUND,
+                            Json(json!({"error": {"code": "Request_ResourceNotFound",
+                                "message": format!("Resource '{upn}' does not exist or one of its queried reference-property objects are not present.")}})),
+                        )
+                    }
+                }),
+            );
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", l.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+        let exec = Executor::new(Default::default());
+        let cred = Credential::ClientSecret {
+            client_id: "c".into(),
+            secret: Secret::new("s"),
+        };
+        let tokens = TokenProvider::new(Endpoints::custom(&base).unwrap(), cred, exec.clone());
+        Graph::new(tenantctl_transport::api::Api::new(exec, Arc::new(tokens)))
+    }
+
+    fn adele() -> NewUser {
+        NewUser {
+            user_principal_name: "AdeleV@contoso.com".into(),
+            display_name: "Adele Vance".into(),
+            given_name: None,
+            surname: None,
+            usage_location: None,
+            password: "xWwvJ]6NMw+bWH-d".into(),
+            force_change_password: true,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_duplicate_upn_is_already_exists_and_not_an_unknown_outcome() {
+        let g = graph_mock().await;
+        let e = g.create_user("t", &adele()).await.unwrap_err();
+        assert!(e.is_already_exists(), "{e}");
+        assert!(!e.outcome_unknown());
+        assert_eq!(e.request_id(), Some("462649d3-a124-42bc-b046-815fb41aae76"));
+    }
+
+    #[tokio::test]
+    async fn a_missing_user_is_none_and_a_malformed_one_is_a_decode_error_not_a_transport_one() {
+        let g = graph_mock().await;
+        assert_eq!(g.find_user("t", "nobody@x").await.unwrap(), None);
+        let e = g.find_user("t", "bad@x").await.unwrap_err();
+        assert!(
+            matches!(&e, ApiError::Decode { what, status: 200, .. } if what == "user"),
+            "{e:?}"
+        );
+        assert!(!e.answer_lost() && !e.outcome_unknown());
+        assert!(std::error::Error::source(&e).is_some(), "the serde error is the source");
+    }
+
     #[test]
     fn new_user_body_has_graphs_required_properties() {
         let u = NewUser {
