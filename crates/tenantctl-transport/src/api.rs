@@ -46,11 +46,13 @@ impl fmt::Display for Service {
     }
 }
 
-/// One entry of Graph's `error.details` (`{"code":"ObjectConflict","target":"userPrincipalName"}`).
+/// One entry of Graph's/Exchange's `error.details`
+/// (`{"code":"ObjectConflict","target":"userPrincipalName"}`).
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct ErrorDetail {
     pub code: String,
     pub target: String,
+    pub message: String,
 }
 
 /// Graph's detail code for a unique property already taken (see [`ApiError::is_already_exists`]).
@@ -153,15 +155,27 @@ impl ApiError {
                     .map(|d| ErrorDetail {
                         code: s(d.get("code")).unwrap_or_default(),
                         target: s(d.get("target")).unwrap_or_default(),
+                        message: s(d.get("message")).unwrap_or_default(),
                     })
                     .collect();
             }
             let inner = e.get("innerError").or_else(|| e.get("innererror"));
             request_id = request_id.or_else(|| s(inner.and_then(|i| i.get("request-id"))));
-            (
-                s(e.get("code")).unwrap_or_default(),
-                s(e.get("message")).unwrap_or_default(),
-            )
+            let mut message = s(e.get("message")).unwrap_or_default();
+            if service == Service::Exchange {
+                // Exchange's admin API: `details[0].message`, else
+                // `innererror.internalexception.message`, else `message` (microsoft-api-contracts.md §6.2).
+                let internal = s(inner.and_then(|i| i.pointer("/internalexception/message")));
+                if let Some(m) = details
+                    .first()
+                    .map(|d| d.message.clone())
+                    .filter(|m| !m.is_empty())
+                    .or(internal)
+                {
+                    message = m;
+                }
+            }
+            (s(e.get("code")).unwrap_or_default(), message)
         } else if let Some(err) = body.get("error").and_then(Value::as_str) {
             aadsts = body
                 .get("error_codes")
@@ -590,6 +604,22 @@ mod tests {
         );
         assert_eq!(id.aadsts_code(), Some(90002));
         assert!(matches!(&id, ApiError::Http { message, .. } if !message.contains("Trace ID")));
+
+        let exo = ApiError::from_response(
+            Service::Exchange,
+            &response(
+                400,
+                json!({"error": {"code": "BadRequest", "message": "|Outer|text",
+                    "details": [{"code": "Context", "target": "", "message": "Ex6F9304|NotFound|object 'nobody@contoso.com' couldn't be found."}],
+                    "innererror": {"internalexception": {"message": "internal"}}}}),
+                &[],
+            ),
+        );
+        assert!(
+            matches!(&exo, ApiError::Http { message, .. } if message.starts_with("Ex6F9304")),
+            "{exo}"
+        );
+        assert_eq!(exo.graph_code(), Some("BadRequest"));
 
         let throttled = ApiError::from_response(
             Service::Graph,
