@@ -2,11 +2,13 @@
 //! customer-tenant reads (`/domains`, `/users`, `/subscribedSkus`).
 
 use crate::wire;
-use futures::{Stream, StreamExt, TryStreamExt};
+use futures::{Stream, TryStreamExt};
 use serde::de::DeserializeOwned;
 use tenantctl_core::models::{DomainInfo, GdapRelationship, SkuUsage, UserInfo};
-use tenantctl_core::{ObjectId, SkuId, TenantId};
-use tenantctl_transport::api::{graph_pages, Api, ApiError};
+use tenantctl_core::TenantId;
+use tenantctl_transport::api::{graph_pages, Api, ApiError, Service};
+use tenantctl_transport::cloud::Endpoints;
+use tenantctl_transport::http::Request;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -29,12 +31,9 @@ pub struct Graph {
     pub api: Api,
 }
 
+/// Data that parsed as JSON but breaks the contract (e.g. an id that is not a GUID).
 fn bad_data(what: &str, e: impl std::fmt::Display) -> ApiError {
-    ApiError::Transport(format!("unexpected {what} from Graph: {e}"))
-}
-
-fn parse<T: DeserializeOwned>(what: &str, v: serde_json::Value) -> Result<T, ApiError> {
-    serde_json::from_value(v).map_err(|e| bad_data(what, e))
+    ApiError::bad_data(Service::Graph, what, e)
 }
 
 fn date(s: &Option<String>) -> Option<OffsetDateTime> {
@@ -45,48 +44,69 @@ fn enc(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
+/// `GET /users` with the properties `users list` needs, 999 per page; a `$filter` adds
+/// `$count=true` and `ConsistencyLevel: eventual` (learn.microsoft.com/graph/aad-advanced-queries).
+pub fn users_request(endpoints: &Endpoints, q: &UserQuery) -> Request {
+    let mut path = format!("users?$select={USER_SELECT}&$top={USERS_PAGE}");
+    let mut req_headers = vec![];
+    if let Some(f) = &q.filter {
+        path.push_str(&format!("&$filter={}", enc(f)));
+        // Advanced queries (ne, not, endsWith, $count...) need eventual consistency; harmless
+        // for the rest.
+        path.push_str("&$count=true");
+        req_headers.push(("consistencylevel", "eventual"));
+    }
+    let mut r = Request::get(endpoints.graph_v1(&path));
+    for (k, v) in req_headers {
+        r = r.header(k, v);
+    }
+    r
+}
+
+/// `GET /contracts?$top=999` (default page 100; the largest page lists 1,000 customers in one).
+pub fn contracts_request(endpoints: &Endpoints) -> Request {
+    Request::get(endpoints.graph_v1("contracts?$top=999"))
+}
+
+/// `GET /tenantRelationships/delegatedAdminRelationships?$top=300`, the largest page GDAP
+/// lists allow (tenantrelationship-list-delegatedadminrelationships).
+pub fn relationships_request(endpoints: &Endpoints) -> Request {
+    Request::get(endpoints.graph_v1("tenantRelationships/delegatedAdminRelationships?$top=300"))
+}
+
 impl Graph {
     pub fn new(api: Api) -> Graph {
         Graph { api }
     }
 
     /// Every item of a Graph collection, all pages.
-    async fn collect<T: DeserializeOwned>(&self, tenant: &str, what: &str, path: &str) -> Result<Vec<T>, ApiError> {
-        let url = self.api.endpoints().graph_v1(path);
-        let pages: Vec<_> = graph_pages(self.api.clone(), tenant.to_owned(), url, vec![])
-            .try_collect()
-            .await?;
-        pages
-            .into_iter()
-            .flat_map(|p| p.items)
-            .map(|v| parse(what, v))
-            .collect()
+    async fn collect<T: DeserializeOwned>(&self, tenant: &str, first: Request) -> Result<Vec<T>, ApiError> {
+        let mut out = vec![];
+        let mut pages = std::pin::pin!(graph_pages::<T>(self.api.clone(), tenant.to_owned(), first));
+        while let Some(p) = pages.try_next().await? {
+            out.extend(p.value);
+        }
+        Ok(out)
     }
 
     /// `GET /contracts` in the partner tenant: the customers of a reseller/syndication partner.
     pub async fn contracts(&self, partner: &str) -> Result<Vec<wire::Contract>, ApiError> {
-        // Default page 100; ask for the largest page so 1,000 customers take one request.
-        self.collect(partner, "contract", "contracts?$top=999").await
+        self.collect(partner, contracts_request(self.api.endpoints())).await
     }
 
     /// `GET /tenantRelationships/delegatedAdminRelationships` in the partner tenant.
     pub async fn relationships(&self, partner: &str) -> Result<Vec<GdapRelationship>, ApiError> {
         let raw: Vec<wire::Relationship> = self
-            .collect(
-                partner,
-                "delegatedAdminRelationship",
-                // The largest page GDAP lists allow (tenantrelationship-list-delegatedadminrelationships).
-                "tenantRelationships/delegatedAdminRelationships?$top=300",
-            )
+            .collect(partner, relationships_request(self.api.endpoints()))
             .await?;
         raw.into_iter()
             .map(|r| {
                 let c = r.customer.as_ref();
                 let tid = c
-                    .and_then(|c| c.tenant_id.as_deref())
+                    .and_then(|c| c.tenant_id)
                     .ok_or_else(|| bad_data("relationship", format!("relationship {} has no customer", r.id)))?;
                 Ok(GdapRelationship {
-                    customer_tenant_id: tid.parse().map_err(|e| bad_data("relationship", e))?,
+                    customer_tenant_id: tid,
                     customer_name: c.and_then(|c| c.display_name.clone()).unwrap_or_default(),
                     display_name: r.display_name.clone().unwrap_or_default(),
                     status: r.status.clone(),
@@ -106,7 +126,9 @@ impl Graph {
 
     /// `GET /domains` in a customer tenant.
     pub async fn domains(&self, tenant: &str) -> Result<Vec<DomainInfo>, ApiError> {
-        let raw: Vec<wire::Domain> = self.collect(tenant, "domain", "domains").await?;
+        let raw: Vec<wire::Domain> = self
+            .collect(tenant, Request::get(self.api.endpoints().graph_v1("domains")))
+            .await?;
         Ok(raw
             .into_iter()
             .map(|d| DomainInfo {
@@ -122,12 +144,15 @@ impl Graph {
 
     /// `GET /subscribedSkus` in a customer tenant.
     pub async fn subscribed_skus(&self, tenant: &str) -> Result<Vec<SkuUsage>, ApiError> {
-        let raw: Vec<wire::SubscribedSku> = self.collect(tenant, "subscribedSku", "subscribedSkus").await?;
-        raw.into_iter()
+        let raw: Vec<wire::SubscribedSku> = self
+            .collect(tenant, Request::get(self.api.endpoints().graph_v1("subscribedSkus")))
+            .await?;
+        Ok(raw
+            .into_iter()
             .map(|s| {
                 let p = s.prepaid_units.unwrap_or_default();
-                Ok(SkuUsage {
-                    sku_id: s.sku_id.parse::<SkuId>().map_err(|e| bad_data("subscribedSku", e))?,
+                SkuUsage {
+                    sku_id: s.sku_id,
                     part_number: s.sku_part_number,
                     capability_status: s.capability_status.unwrap_or_default(),
                     enabled: p.enabled,
@@ -135,42 +160,25 @@ impl Graph {
                     warning: p.warning,
                     locked_out: p.locked_out,
                     consumed: s.consumed_units,
-                })
+                }
             })
-            .collect()
+            .collect())
     }
 
     /// `GET /users` in a customer tenant, page by page (999 per page).
     pub fn users(&self, tenant: &str, q: &UserQuery) -> impl Stream<Item = Result<Vec<UserInfo>, ApiError>> {
-        let mut path = format!("users?$select={USER_SELECT}&$top={USERS_PAGE}");
-        let mut headers = vec![];
-        if let Some(f) = &q.filter {
-            path.push_str(&format!("&$filter={}", enc(f)));
-            // Advanced queries (ne, not, endsWith, $count...) need eventual consistency
-            // (learn.microsoft.com/graph/aad-advanced-queries); harmless for the rest.
-            path.push_str("&$count=true");
-            headers.push(("consistencylevel", "eventual".to_owned()));
-        }
-        let url = self.api.endpoints().graph_v1(&path);
-        graph_pages(self.api.clone(), tenant.to_owned(), url, headers).map(|page| {
-            let page = page?;
-            page.items
+        let first = users_request(self.api.endpoints(), q);
+        graph_pages::<wire::User>(self.api.clone(), tenant.to_owned(), first).map_ok(|page| {
+            page.value
                 .into_iter()
-                .map(|v| {
-                    let u: wire::User = parse("user", v)?;
-                    Ok(UserInfo {
-                        id: u.id.parse::<ObjectId>().map_err(|e| bad_data("user", e))?,
-                        user_principal_name: u.user_principal_name.unwrap_or_default(),
-                        display_name: u.display_name.unwrap_or_default(),
-                        account_enabled: u.account_enabled,
-                        usage_location: u.usage_location,
-                        created: u.created_date_time,
-                        licences: u
-                            .assigned_licenses
-                            .iter()
-                            .map(|l| l.sku_id.parse::<SkuId>().map_err(|e| bad_data("assignedLicenses", e)))
-                            .collect::<Result<_, _>>()?,
-                    })
+                .map(|u| UserInfo {
+                    id: u.id,
+                    user_principal_name: u.user_principal_name.unwrap_or_default(),
+                    display_name: u.display_name.unwrap_or_default(),
+                    account_enabled: u.account_enabled,
+                    usage_location: u.usage_location,
+                    created: u.created_date_time,
+                    licences: u.assigned_licenses.into_iter().map(|l| l.sku_id).collect(),
                 })
                 .collect()
         })
@@ -180,4 +188,50 @@ impl Graph {
 /// The tenant id a partner-side record names, parsed.
 pub fn tenant_id(s: &str) -> Result<TenantId, ApiError> {
     s.parse().map_err(|e| bad_data("tenant id", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e() -> Endpoints {
+        Endpoints::for_cloud(tenantctl_transport::cloud::CloudName::Global).unwrap()
+    }
+
+    #[test]
+    fn users_request_selects_pages_of_999_and_adds_eventual_consistency_only_with_a_filter() {
+        let r = users_request(&e(), &UserQuery::default());
+        assert_eq!(
+            r.url,
+            "https://graph.microsoft.com/v1.0/users?$select=id,userPrincipalName,displayName,accountEnabled,usageLocation,createdDateTime,assignedLicenses&$top=999"
+        );
+        assert!(r.headers.get("consistencylevel").is_none());
+        assert!(r.idempotent);
+
+        let f = users_request(
+            &e(),
+            &UserQuery {
+                filter: Some("accountEnabled eq false".into()),
+            },
+        );
+        assert!(
+            f.url
+                .ends_with("&$top=999&$filter=accountEnabled%20eq%20false&$count=true"),
+            "{}",
+            f.url
+        );
+        assert_eq!(f.headers["consistencylevel"], "eventual");
+    }
+
+    #[test]
+    fn partner_side_requests_ask_for_the_largest_pages() {
+        assert_eq!(
+            contracts_request(&e()).url,
+            "https://graph.microsoft.com/v1.0/contracts?$top=999"
+        );
+        assert_eq!(
+            relationships_request(&e()).url,
+            "https://graph.microsoft.com/v1.0/tenantRelationships/delegatedAdminRelationships?$top=300"
+        );
+    }
 }

@@ -3,6 +3,7 @@
 //! domain-list-verificationdnsrecords, domain-verify, domain-list-serviceconfigurationrecords).
 
 use crate::graph::Graph;
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tenantctl_core::{ObjectId, SkuId};
@@ -172,13 +173,21 @@ fn seg(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
+/// A Graph collection answer (`{"value":[...]}`), e.g. a domain's DNS records.
+#[derive(Deserialize)]
+struct Collection<T> {
+    value: Vec<T>,
+}
+
 impl Graph {
-    async fn call(&self, tenant: &str, req: Request) -> Result<Value, ApiError> {
-        let r = self.api.send(tenant, Resource::Graph, req).await?;
-        if r.body.is_empty() {
-            return Ok(Value::Null);
-        }
-        r.json::<Value>().map_err(|e| ApiError::Transport(e.to_string()))
+    /// Sends a write or read and deserialises its answer.
+    async fn call<T: DeserializeOwned>(&self, tenant: &str, req: Request, what: &str) -> Result<T, ApiError> {
+        self.api.get(tenant, Resource::Graph, req, what).await
+    }
+
+    /// Sends a request whose answer body does not matter (204 or the changed object).
+    async fn call_no_body(&self, tenant: &str, req: Request) -> Result<(), ApiError> {
+        self.api.send(tenant, Resource::Graph, req).await.map(|_| ())
     }
 
     /// `GET /users/{upn}`; `None` when Graph answers 404.
@@ -187,11 +196,9 @@ impl Graph {
             .api
             .endpoints()
             .graph_v1(&format!("users/{}?$select={EXISTING_SELECT}", seg(upn)));
-        match self.call(tenant, Request::get(url)).await {
-            Ok(v) => serde_json::from_value(v)
-                .map(Some)
-                .map_err(|e| ApiError::Transport(format!("unexpected user from Graph: {e}"))),
-            Err(ApiError::Http { status: 404, .. }) => Ok(None),
+        match self.call(tenant, Request::get(url), "user").await {
+            Ok(u) => Ok(Some(u)),
+            Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
         }
     }
@@ -203,28 +210,31 @@ impl Graph {
             .api
             .endpoints()
             .graph_v1(&format!("users?$select={EXISTING_SELECT}&$top=999"));
-        let pages: Vec<_> = tenantctl_transport::api::graph_pages(self.api.clone(), tenant.to_owned(), url, vec![])
-            .try_collect()
-            .await?;
-        pages
-            .into_iter()
-            .flat_map(|p| p.items)
-            .map(|v| serde_json::from_value(v).map_err(|e| ApiError::Transport(format!("unexpected user: {e}"))))
-            .collect()
+        let mut out = vec![];
+        let mut pages = std::pin::pin!(tenantctl_transport::api::graph_pages::<ExistingUser>(
+            self.api.clone(),
+            tenant.to_owned(),
+            Request::get(url)
+        ));
+        while let Some(p) = pages.try_next().await? {
+            out.extend(p.value);
+        }
+        Ok(out)
     }
 
-    /// `POST /users`: not idempotent; a caller that loses the answer must look the user up.
+    /// `POST /users`: not idempotent; a caller that loses the answer
+    /// ([`ApiError::outcome_unknown`]) must look the user up; a duplicate UPN is
+    /// [`ApiError::is_already_exists`].
     pub async fn create_user(&self, tenant: &str, u: &NewUser) -> Result<ExistingUser, ApiError> {
         let url = self.api.endpoints().graph_v1("users");
-        let v = self.call(tenant, Request::post_json(url, &u.body())).await?;
-        serde_json::from_value(v).map_err(|e| ApiError::Transport(format!("unexpected user from Graph: {e}")))
+        self.call(tenant, Request::post_json(url, &u.body()), "created user")
+            .await
     }
 
     /// `PATCH /users/{id}` with the given properties (idempotent).
     pub async fn update_user(&self, tenant: &str, user: &str, changes: &Value) -> Result<(), ApiError> {
         let url = self.api.endpoints().graph_v1(&format!("users/{}", seg(user)));
-        self.call(tenant, Request::patch_json(url, changes)).await?;
-        Ok(())
+        self.call_no_body(tenant, Request::patch_json(url, changes)).await
     }
 
     /// `POST /users/{id}/assignLicense`. Safe to repeat with the same body.
@@ -243,36 +253,31 @@ impl Graph {
             "addLicenses": add.iter().map(|(s, d)| json!({"skuId": s.to_string(), "disabledPlans": d})).collect::<Vec<_>>(),
             "removeLicenses": remove.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
         });
-        self.call(tenant, Request::post_json(url, &body).idempotent()).await?;
-        Ok(())
+        self.call_no_body(tenant, Request::post_json(url, &body).idempotent())
+            .await
     }
 
     /// `POST /domains`.
     pub async fn add_domain(&self, tenant: &str, name: &str) -> Result<DomainState, ApiError> {
         let url = self.api.endpoints().graph_v1("domains");
-        let v = self
-            .call(tenant, Request::post_json(url, &json!({ "id": name })))
-            .await?;
-        serde_json::from_value(v).map_err(|e| ApiError::Transport(format!("unexpected domain: {e}")))
+        self.call(tenant, Request::post_json(url, &json!({ "id": name })), "domain")
+            .await
     }
 
     /// `GET /domains/{name}`; `None` on 404.
     pub async fn get_domain(&self, tenant: &str, name: &str) -> Result<Option<DomainState>, ApiError> {
         let url = self.api.endpoints().graph_v1(&format!("domains/{}", seg(name)));
-        match self.call(tenant, Request::get(url)).await {
-            Ok(v) => serde_json::from_value(v)
-                .map(Some)
-                .map_err(|e| ApiError::Transport(format!("unexpected domain: {e}"))),
-            Err(ApiError::Http { status: 404, .. }) => Ok(None),
+        match self.call(tenant, Request::get(url), "domain").await {
+            Ok(d) => Ok(Some(d)),
+            Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
         }
     }
 
     async fn records(&self, tenant: &str, name: &str, which: &str) -> Result<Vec<DnsRecord>, ApiError> {
         let url = self.api.endpoints().graph_v1(&format!("domains/{}/{which}", seg(name)));
-        let v = self.call(tenant, Request::get(url)).await?;
-        let items = v.get("value").cloned().unwrap_or(Value::Array(vec![]));
-        serde_json::from_value(items).map_err(|e| ApiError::Transport(format!("unexpected DNS records: {e}")))
+        let c: Collection<DnsRecord> = self.call(tenant, Request::get(url), "DNS records").await?;
+        Ok(c.value)
     }
 
     /// `GET /domains/{name}/verificationDnsRecords`.
@@ -288,10 +293,8 @@ impl Graph {
     /// `POST /domains/{name}/verify`.
     pub async fn verify_domain(&self, tenant: &str, name: &str) -> Result<DomainState, ApiError> {
         let url = self.api.endpoints().graph_v1(&format!("domains/{}/verify", seg(name)));
-        let v = self
-            .call(tenant, Request::post_json(url, &json!({})).idempotent())
-            .await?;
-        serde_json::from_value(v).map_err(|e| ApiError::Transport(format!("unexpected domain: {e}")))
+        self.call(tenant, Request::post_json(url, &json!({})).idempotent(), "domain")
+            .await
     }
 }
 
@@ -317,6 +320,97 @@ mod tests {
             mx.zone_line(),
             "contoso.com. 3600 IN MX 0 contoso-com.mail.protection.outlook.com."
         );
+    }
+
+    /// A Graph on 127.0.0.1:0: `POST /users` answers the duplicate-UPN error Microsoft posted
+    /// (microsoftgraph/microsoft-graph-docs#1508), `GET /users/bad@x` a user whose id is a
+    /// number, any other `GET /users/{upn}` Graph's 404.
+    async fn graph_mock() -> Graph {
+        use axum::extract::Path;
+        use axum::http::StatusCode;
+        use axum::routing::{get, post};
+        use axum::{Json, Router};
+        use std::sync::Arc;
+        use tenantctl_transport::cloud::Endpoints;
+        use tenantctl_transport::http::Executor;
+        use tenantctl_transport::token::{Credential, Secret, TokenProvider};
+        let app = Router::new()
+            .route(
+                "/login/{tenant}/oauth2/v2.0/token",
+                post(|| async { Json(json!({"token_type": "Bearer", "expires_in": 3600, "access_token": "at"})) }),
+            )
+            .route(
+                "/graph/v1.0/users",
+                post(|| async {
+                    (
+                        StatusCode::BAD_REQUEST,
+                        Json(json!({"error": {
+                            "code": "Request_BadRequest",
+                            "message": "Another object with the same value for property userPrincipalName already exists.",
+                            "innerError": {"request-id": "462649d3-a124-42bc-b046-815fb41aae76"},
+                            "details": [{"target": "userPrincipalName", "code": "ObjectConflict"}]
+                        }})),
+                    )
+                }),
+            )
+            .route(
+                "/graph/v1.0/users/{upn}",
+                get(|Path(upn): Path<String>| async move {
+                    if upn == "bad@x" {
+                        (StatusCode::OK, Json(json!({"id": 5, "userPrincipalName": "bad@x"})))
+                    } else {
+                        (
+                            StatusCode::NOT_FOUND,
+                            Json(json!({"error": {"code": "Request_ResourceNotFound",
+                                "message": format!("Resource '{upn}' does not exist or one of its queried reference-property objects are not present.")}})),
+                        )
+                    }
+                }),
+            );
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", l.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+        let exec = Executor::new(Default::default());
+        let cred = Credential::ClientSecret {
+            client_id: "c".into(),
+            secret: Secret::new("s"),
+        };
+        let tokens = TokenProvider::new(Endpoints::custom(&base).unwrap(), cred, exec.clone());
+        Graph::new(tenantctl_transport::api::Api::new(exec, Arc::new(tokens)))
+    }
+
+    fn adele() -> NewUser {
+        NewUser {
+            user_principal_name: "AdeleV@contoso.com".into(),
+            display_name: "Adele Vance".into(),
+            given_name: None,
+            surname: None,
+            usage_location: None,
+            password: "xWwvJ]6NMw+bWH-d".into(),
+            force_change_password: true,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_duplicate_upn_is_already_exists_and_not_an_unknown_outcome() {
+        let g = graph_mock().await;
+        let e = g.create_user("t", &adele()).await.unwrap_err();
+        assert!(e.is_already_exists(), "{e}");
+        assert!(!e.outcome_unknown());
+        assert_eq!(e.request_id(), Some("462649d3-a124-42bc-b046-815fb41aae76"));
+    }
+
+    #[tokio::test]
+    async fn a_missing_user_is_none_and_a_malformed_one_is_a_decode_error_not_a_transport_one() {
+        let g = graph_mock().await;
+        assert_eq!(g.find_user("t", "nobody@x").await.unwrap(), None);
+        let e = g.find_user("t", "bad@x").await.unwrap_err();
+        assert!(
+            matches!(&e, ApiError::Decode { what, status: 200, .. } if what == "user"),
+            "{e:?}"
+        );
+        assert!(!e.answer_lost() && !e.outcome_unknown());
+        assert!(std::error::Error::source(&e).is_some(), "the serde error is the source");
     }
 
     #[test]

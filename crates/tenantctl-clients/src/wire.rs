@@ -3,6 +3,7 @@
 //! docs mark nullable are `Option`.
 
 use serde::Deserialize;
+use tenantctl_core::{ObjectId, SkuId, TenantId};
 
 /// `microsoft.graph.contract` (learn.microsoft.com/graph/api/resources/contract).
 #[derive(Deserialize, Debug)]
@@ -31,7 +32,7 @@ pub struct Relationship {
 #[derive(Deserialize, Debug)]
 #[serde(rename_all = "camelCase")]
 pub struct RelationshipCustomer {
-    pub tenant_id: Option<String>,
+    pub tenant_id: Option<TenantId>,
     pub display_name: Option<String>,
 }
 
@@ -68,7 +69,7 @@ pub struct Domain {
 #[derive(Deserialize, Debug)]
 #[serde(rename_all = "camelCase")]
 pub struct User {
-    pub id: String,
+    pub id: ObjectId,
     pub user_principal_name: Option<String>,
     pub display_name: Option<String>,
     pub account_enabled: Option<bool>,
@@ -81,14 +82,14 @@ pub struct User {
 #[derive(Deserialize, Debug)]
 #[serde(rename_all = "camelCase")]
 pub struct AssignedLicense {
-    pub sku_id: String,
+    pub sku_id: SkuId,
 }
 
 /// `subscribedSku` (learn.microsoft.com/graph/api/resources/subscribedsku).
 #[derive(Deserialize, Debug)]
 #[serde(rename_all = "camelCase")]
 pub struct SubscribedSku {
-    pub sku_id: String,
+    pub sku_id: SkuId,
     pub sku_part_number: String,
     pub capability_status: Option<String>,
     #[serde(default)]

@@ -18,10 +18,11 @@ pub fn classify(e: &ApiError, target: &Target) -> Verdict {
             AadKind::Transient => TenantStatus::Throttled,
             AadKind::Other => TenantStatus::Error,
         },
-        ApiError::Http { status: 429, .. } => TenantStatus::Throttled,
-        ApiError::Http { status: 403, .. } if expired => TenantStatus::RelationshipExpired,
-        ApiError::Http { status: 403, .. } => TenantStatus::RoleMissing,
-        ApiError::Http { status: 404, .. } => TenantStatus::NotFound,
+        ApiError::Token(t @ TokenError::Credential(_)) if t.kind().is_fatal() => return Verdict::fatal(),
+        e if e.is_throttled() => TenantStatus::Throttled,
+        e if e.is_forbidden() && expired => TenantStatus::RelationshipExpired,
+        e if e.is_forbidden() => TenantStatus::RoleMissing,
+        e if e.is_not_found() => TenantStatus::NotFound,
         _ => TenantStatus::Error,
     };
     Verdict::tenant(status)
@@ -50,12 +51,7 @@ mod tests {
     }
 
     fn http(status: u16) -> ApiError {
-        ApiError::Http {
-            status,
-            code: "c".into(),
-            message: "m".into(),
-            retries_exhausted: status == 429,
-        }
+        ApiError::http(tenantctl_transport::api::Service::Graph, status, "c", "m")
     }
 
     #[test]

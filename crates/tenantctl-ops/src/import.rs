@@ -470,14 +470,12 @@ async fn create(
 
 /// The request may have reached the service: the answer was lost or the service failed.
 fn answer_lost(e: &ApiError) -> bool {
-    matches!(e, ApiError::Transport(_)) || matches!(e, ApiError::Http { status, .. } if *status >= 500)
+    e.outcome_unknown()
 }
 
-/// Graph's answer to a create whose UPN is taken: 400 `Request_BadRequest`, "Another object
-/// with the same value for property userPrincipalName already exists."
-/// (learn.microsoft.com/graph/api/user-post-users, error codes)
+/// Graph's answer to a create whose UPN is taken (typed: `ApiError::is_already_exists`).
 fn already_exists(e: &ApiError) -> bool {
-    matches!(e, ApiError::Http { status: 400, message, .. } if message.contains("already exists"))
+    e.is_already_exists()
 }
 
 /// A strong password: 16 characters from the OS's random source, all four classes.

@@ -2,13 +2,15 @@
 //! within the global [`RetryBudget`]. Every service client (and the OAuth flows) goes
 //! through it, so there is one retry behaviour in the whole product.
 
+use crate::clock::{Jitter, RandomJitter, SharedClock, SystemClock};
 use crate::retry::{classify, Attempt, Backoff, Decision, RetryBudget, RetryClass};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use serde::de::DeserializeOwned;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 /// A request that can be sent again (the body is bytes, not a stream).
 #[derive(Clone, Debug)]
@@ -100,32 +102,144 @@ pub struct Response {
 }
 
 impl Response {
-    pub fn json<T: DeserializeOwned>(&self) -> Result<T, TransportError> {
-        serde_json::from_slice(&self.body).map_err(|e| TransportError::Decode {
-            status: self.status.as_u16(),
-            message: format!(
-                "{e}; body starts: {}",
-                String::from_utf8_lossy(&self.body[..self.body.len().min(200)])
-            ),
-        })
+    /// The body as JSON. A decode failure is the caller's to wrap (e.g. in
+    /// [`crate::api::ApiError::Decode`]): it is never a transport error.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_slice(&self.body)
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
+
+    /// The first 200 bytes of the body, for error messages.
+    pub fn body_start(&self) -> String {
+        String::from_utf8_lossy(&self.body[..self.body.len().min(200)]).into_owned()
+    }
 }
 
-#[derive(Debug, thiserror::Error)]
+/// Why no response could be had. Told apart by walking the error's source chain (as uv's
+/// `retryable_on_request_failure` does): `reqwest`'s flags, then hyper's, then `io::ErrorKind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The request could not even be built (bad URL, bad header): never sent, never retried.
+    Build,
+    /// No connection could be made (refused, DNS, TLS handshake, connect timeout): the request
+    /// never left.
+    Connect,
+    /// The request or its answer timed out: the request may have reached the server.
+    Timeout,
+    /// The connection was reset or closed before the whole answer arrived: the request may
+    /// have reached the server.
+    Reset,
+    /// Another failure after sending (e.g. a protocol error): the request may have reached the
+    /// server.
+    Other,
+}
+
+impl FailureKind {
+    /// True when the server may have received (and acted on) the request although no answer
+    /// came: a caller of a non-idempotent write must look before writing again.
+    pub fn request_may_have_arrived(self) -> bool {
+        !matches!(self, FailureKind::Build | FailureKind::Connect)
+    }
+
+    /// Classifies an error by walking its source chain.
+    pub fn of(err: &(dyn std::error::Error + 'static)) -> FailureKind {
+        let mut current = Some(err);
+        while let Some(e) = current {
+            if let Some(r) = e.downcast_ref::<reqwest::Error>() {
+                if r.is_builder() {
+                    return FailureKind::Build;
+                }
+                if r.is_connect() {
+                    return FailureKind::Connect;
+                }
+                if r.is_timeout() {
+                    return FailureKind::Timeout;
+                }
+            } else if let Some(h) = e.downcast_ref::<hyper::Error>() {
+                if h.is_timeout() {
+                    return FailureKind::Timeout;
+                }
+                if h.is_incomplete_message() || h.is_canceled() || h.is_closed() {
+                    return FailureKind::Reset;
+                }
+            } else if let Some(io) = e.downcast_ref::<std::io::Error>() {
+                use std::io::ErrorKind as K;
+                match io.kind() {
+                    K::ConnectionRefused | K::AddrNotAvailable | K::NotConnected => return FailureKind::Connect,
+                    K::TimedOut => return FailureKind::Timeout,
+                    K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof => {
+                        return FailureKind::Reset
+                    }
+                    _ => {}
+                }
+            }
+            current = e.source();
+        }
+        FailureKind::Other
+    }
+}
+
+impl std::fmt::Display for FailureKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            FailureKind::Build => "invalid request",
+            FailureKind::Connect => "connection failed",
+            FailureKind::Timeout => "timed out",
+            FailureKind::Reset => "connection reset before the answer",
+            FailureKind::Other => "request failed",
+        })
+    }
+}
+
+/// No (whole) response: what kind of failure, with the underlying error as its source.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum TransportError {
-    #[error("{method} {url}: connection failed after {retries} retries: {message}")]
-    Connection {
+    #[error("{method} {url}: {kind} after {retries} retries: {cause}")]
+    Send {
         method: Method,
+        /// Without its query string.
         url: String,
         retries: u32,
-        message: String,
+        kind: FailureKind,
+        /// The innermost cause's message.
+        cause: String,
+        #[source]
+        source: Arc<reqwest::Error>,
     },
-    #[error("unexpected response (HTTP {status}): {message}")]
-    Decode { status: u16, message: String },
+    /// The executor could not be set up (e.g. an unreadable `ca_file`).
+    #[error("HTTP client setup: {message}")]
+    Setup {
+        message: String,
+        #[source]
+        source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+    },
+}
+
+impl TransportError {
+    /// The kind of failure (`None` for setup errors).
+    pub fn kind(&self) -> Option<FailureKind> {
+        match self {
+            TransportError::Send { kind, .. } => Some(*kind),
+            TransportError::Setup { .. } => None,
+        }
+    }
+    pub fn is_timeout(&self) -> bool {
+        self.kind() == Some(FailureKind::Timeout)
+    }
+    pub fn is_connect(&self) -> bool {
+        self.kind() == Some(FailureKind::Connect)
+    }
+    pub fn is_reset(&self) -> bool {
+        self.kind() == Some(FailureKind::Reset)
+    }
+    /// The request may have reached the server although no answer came (see
+    /// [`FailureKind::request_may_have_arrived`]).
+    pub fn answer_lost(&self) -> bool {
+        self.kind().is_some_and(FailureKind::request_may_have_arrived)
+    }
 }
 
 /// Counters for a run: what was sent and retried.
@@ -166,54 +280,144 @@ impl Default for RetryPolicy {
     }
 }
 
+/// Builds an [`Executor`]: retry policy, clock, jitter, extra trusted roots, timeouts.
+#[derive(Debug)]
+pub struct ExecutorBuilder {
+    policy: RetryPolicy,
+    clock: SharedClock,
+    jitter: Arc<dyn Jitter>,
+    ca_files: Vec<PathBuf>,
+    connect_timeout: Duration,
+    timeout: Duration,
+}
+
+impl ExecutorBuilder {
+    pub fn policy(mut self, p: RetryPolicy) -> Self {
+        self.policy = p;
+        self
+    }
+    /// The clock for backoff sleeps and `Retry-After` dates (and, through the executor, the
+    /// token cache).
+    pub fn clock(mut self, c: SharedClock) -> Self {
+        self.clock = c;
+        self
+    }
+    /// The randomness of backoff jitter.
+    pub fn jitter(mut self, j: Arc<dyn Jitter>) -> Self {
+        self.jitter = j;
+        self
+    }
+    /// A PEM file of CA certificates trusted in addition to the built-in roots (e.g. the
+    /// simulator's throwaway CA). Certificates are still verified: never "accept any".
+    pub fn ca_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.ca_files.push(path.into());
+        self
+    }
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.connect_timeout = d;
+        self
+    }
+    /// Whole-request timeout (per attempt).
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.timeout = d;
+        self
+    }
+
+    pub fn build(self) -> Result<Executor, TransportError> {
+        let setup = |message: String, e: Option<Arc<dyn std::error::Error + Send + Sync>>| TransportError::Setup {
+            message,
+            source: e,
+        };
+        let mut b = reqwest::Client::builder()
+            .user_agent(concat!("tenantctl/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.timeout)
+            .pool_max_idle_per_host(256);
+        for path in &self.ca_files {
+            let pem = std::fs::read(path)
+                .map_err(|e| setup(format!("cannot read CA file {}", path.display()), Some(Arc::new(e))))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                setup(
+                    format!("CA file {}: not PEM certificates", path.display()),
+                    Some(Arc::new(e)),
+                )
+            })?;
+            if certs.is_empty() {
+                return Err(setup(format!("CA file {}: no certificate in it", path.display()), None));
+            }
+            for c in certs {
+                b = b.add_root_certificate(c);
+            }
+        }
+        let client = b
+            .build()
+            .map_err(|e| setup("cannot build the HTTP client".into(), Some(Arc::new(e))))?;
+        Ok(Executor {
+            client,
+            policy: self.policy,
+            budget: Arc::new(RetryBudget::new(500.0)),
+            stats: Arc::new(TransportStats::default()),
+            clock: self.clock,
+            jitter: self.jitter,
+        })
+    }
+}
+
 #[derive(Clone)]
 pub struct Executor {
     client: reqwest::Client,
     pub policy: RetryPolicy,
     pub budget: Arc<RetryBudget>,
     pub stats: Arc<TransportStats>,
+    clock: SharedClock,
+    jitter: Arc<dyn Jitter>,
 }
 
 impl Executor {
+    /// An executor with the system clock, random jitter and the built-in roots.
     pub fn new(policy: RetryPolicy) -> Executor {
-        let client = reqwest::Client::builder()
-            .user_agent(concat!("tenantctl/", env!("CARGO_PKG_VERSION")))
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(20))
-            .timeout(Duration::from_secs(120))
-            .pool_max_idle_per_host(256)
+        Executor::builder()
+            .policy(policy)
             .build()
-            .expect("HTTP client");
-        Executor {
-            client,
-            policy,
-            budget: Arc::new(RetryBudget::new(500.0)),
-            stats: Arc::new(TransportStats::default()),
+            .expect("the default HTTP client builds")
+    }
+
+    pub fn builder() -> ExecutorBuilder {
+        ExecutorBuilder {
+            policy: RetryPolicy::default(),
+            clock: SystemClock::shared(),
+            jitter: Arc::new(RandomJitter),
+            ca_files: vec![],
+            connect_timeout: Duration::from_secs(20),
+            timeout: Duration::from_secs(120),
         }
     }
 
+    /// The clock this executor (and the token cache and fan-out built on it) uses.
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
     /// Sends `req`, retrying per the classifier; returns the final response whatever its
-    /// status, or a connection error when no response could be had.
+    /// status, or a transport error when no response could be had.
     pub async fn send(&self, req: &Request) -> Result<Response, TransportError> {
         let mut attempt: u32 = 0;
         loop {
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
             let outcome = self.attempt(req).await;
+            let now = self.clock.now_system();
             let decision = match &outcome {
                 Ok(r) => classify(
                     Attempt::Status(r.status.as_u16(), r.header("retry-after")),
                     req.idempotent,
-                    SystemTime::now(),
+                    now,
                 ),
-                Err(e) => classify(
-                    if e.is_connect() {
-                        Attempt::ConnectFailed
-                    } else {
-                        Attempt::Broken
-                    },
-                    req.idempotent,
-                    SystemTime::now(),
-                ),
+                Err(e) => match FailureKind::of(e) {
+                    FailureKind::Build => Decision::Done,
+                    FailureKind::Connect => classify(Attempt::ConnectFailed, req.idempotent, now),
+                    _ => classify(Attempt::Broken, req.idempotent, now),
+                },
             };
             let (class, after) = match decision {
                 Decision::Done => {
@@ -225,7 +429,7 @@ impl Executor {
                             r.retries = attempt;
                             Ok(r)
                         }
-                        Err(e) => Err(self.connection_error(req, attempt, &e)),
+                        Err(e) => Err(self.connection_error(req, attempt, e)),
                     }
                 }
                 Decision::Retry { class, after } => (class, after),
@@ -233,7 +437,7 @@ impl Executor {
             if class == RetryClass::Throttled {
                 self.stats.throttled.fetch_add(1, Ordering::Relaxed);
             }
-            let delay = after.unwrap_or_else(|| self.policy.backoff.delay(attempt, fastrand::f64()));
+            let delay = after.unwrap_or_else(|| self.policy.backoff.delay(attempt, self.jitter.unit()));
             let give_up = attempt + 1 >= self.policy.max_attempts
                 || delay > self.policy.max_retry_after
                 || !self.budget.try_withdraw(class);
@@ -244,12 +448,12 @@ impl Executor {
                         r.retries_exhausted = true;
                         Ok(r)
                     }
-                    Err(e) => Err(self.connection_error(req, attempt, &e)),
+                    Err(e) => Err(self.connection_error(req, attempt, e)),
                 };
             }
             tracing::debug!(url = %redact_url(&req.url), ?class, ?delay, attempt, "retrying");
             self.stats.retries.fetch_add(1, Ordering::Relaxed);
-            tokio::time::sleep(delay).await;
+            self.clock.sleep(delay).await;
             attempt += 1;
         }
     }
@@ -275,20 +479,23 @@ impl Executor {
         })
     }
 
-    fn connection_error(&self, req: &Request, retries: u32, e: &reqwest::Error) -> TransportError {
+    fn connection_error(&self, req: &Request, retries: u32, e: reqwest::Error) -> TransportError {
         self.stats.failed_connections.fetch_add(1, Ordering::Relaxed);
-        let mut message = e.to_string();
-        let mut src = std::error::Error::source(e);
+        let kind = FailureKind::of(&e);
+        let e = e.without_url();
+        let mut cause = e.to_string();
+        let mut src = std::error::Error::source(&e);
         while let Some(s) = src {
-            message.push_str(": ");
-            message.push_str(&s.to_string());
+            cause = s.to_string();
             src = s.source();
         }
-        TransportError::Connection {
+        TransportError::Send {
             method: req.method.clone(),
             url: redact_url(&req.url),
             retries,
-            message,
+            kind,
+            cause,
+            source: Arc::new(e),
         }
     }
 
@@ -315,4 +522,217 @@ impl Executor {
 /// A URL without its query string (which may carry skip tokens; never secrets, but long).
 pub fn redact_url(u: &str) -> String {
     u.split('?').next().unwrap_or(u).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::{FixedJitter, ManualClock};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    fn once() -> Executor {
+        Executor::builder()
+            .policy(RetryPolicy {
+                max_attempts: 1,
+                ..RetryPolicy::default()
+            })
+            .timeout(Duration::from_millis(300))
+            .build()
+            .unwrap()
+    }
+
+    /// A server on 127.0.0.1:0 that reads one request and then does `then` with the socket.
+    async fn server<F, Fut>(then: F) -> String
+    where
+        F: FnOnce(tokio::net::TcpStream) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send,
+    {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/x?secret=1", l.local_addr().unwrap());
+        tokio::spawn(async move {
+            let (mut s, _) = l.accept().await.unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf).await;
+            then(s).await;
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_connect_and_the_request_never_arrived() {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", l.local_addr().unwrap());
+        drop(l);
+        let e = once().send(&Request::get(url)).await.unwrap_err();
+        assert_eq!(e.kind(), Some(FailureKind::Connect), "{e}");
+        assert!(e.is_connect() && !e.answer_lost());
+        assert!(
+            std::error::Error::source(&e).is_some(),
+            "the reqwest error is kept as the source"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_connection_closed_before_the_answer_is_a_reset_and_the_answer_is_lost() {
+        let url = server(|s| async move { drop(s) }).await;
+        let e = once().send(&Request::get(url)).await.unwrap_err();
+        assert_eq!(e.kind(), Some(FailureKind::Reset), "{e}");
+        assert!(e.answer_lost());
+        assert!(!e.to_string().contains("secret"), "no query string in {e}");
+    }
+
+    #[tokio::test]
+    async fn a_body_cut_short_is_a_reset() {
+        let url = server(|mut s| async move {
+            let _ = s
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\ncontent-type: application/json\r\n\r\n{\"va")
+                .await;
+            let _ = s.flush().await;
+        })
+        .await;
+        let e = once().send(&Request::get(url)).await.unwrap_err();
+        assert_eq!(e.kind(), Some(FailureKind::Reset), "{e}");
+        assert!(e.answer_lost());
+    }
+
+    #[tokio::test]
+    async fn a_silent_server_is_a_timeout_and_the_answer_is_lost() {
+        let url = server(|s| async move {
+            // Hold the connection open past the client's 300 ms timeout.
+            let mut s = s;
+            let mut buf = [0u8; 1];
+            let _ = s.read(&mut buf).await;
+        })
+        .await;
+        let e = once().send(&Request::get(url)).await.unwrap_err();
+        assert_eq!(e.kind(), Some(FailureKind::Timeout), "{e}");
+        assert!(e.is_timeout() && e.answer_lost());
+    }
+
+    #[tokio::test]
+    async fn a_bad_url_is_not_sent_nor_retried() {
+        let e = once().send(&Request::get("http://")).await.unwrap_err();
+        assert_eq!(e.kind(), Some(FailureKind::Build), "{e}");
+        assert!(!e.answer_lost());
+    }
+
+    #[tokio::test]
+    async fn retries_sleep_on_the_injected_clock_with_the_injected_jitter() {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", l.local_addr().unwrap());
+        // 503 without Retry-After twice, then 200.
+        tokio::spawn(async move {
+            for i in 0..3 {
+                let (mut s, _) = l.accept().await.unwrap();
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf).await;
+                let r: &[u8] = if i < 2 {
+                    b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                } else {
+                    b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}"
+                };
+                let _ = s.write_all(r).await;
+            }
+        });
+        let clock = ManualClock::new(std::time::SystemTime::UNIX_EPOCH);
+        let exec = Executor::builder()
+            .clock(clock.shared())
+            .jitter(Arc::new(FixedJitter(0.5)))
+            .build()
+            .unwrap();
+        let send = tokio::spawn({
+            let exec = exec.clone();
+            async move { exec.send(&Request::get(url)).await }
+        });
+        clock.wait_for_sleepers(1).await;
+        clock.advance(Duration::from_secs(60));
+        clock.wait_for_sleeps_started(2).await;
+        clock.advance(Duration::from_secs(60));
+        let r = send.await.unwrap().unwrap();
+        assert_eq!((r.status.as_u16(), r.retries), (200, 2));
+        // Default backoff 400 ms · 2^attempt at half jitter.
+        assert_eq!(
+            clock.sleep_log(),
+            vec![Duration::from_millis(200), Duration::from_millis(400)]
+        );
+    }
+
+    /// An HTTPS server on 127.0.0.1 whose certificate a throwaway CA (tests/data/test-ca.pem)
+    /// signed; answers every connection with 200.
+    async fn tls_server() -> String {
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+        let cert = pem::parse(include_str!("../tests/data/server-cert.pem")).unwrap();
+        let key = pem::parse(include_str!("../tests/data/server-key.pem")).unwrap();
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![CertificateDer::from(cert.contents().to_vec())],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.contents().to_vec())),
+            )
+            .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("https://127.0.0.1:{}/", l.local_addr().unwrap().port());
+        tokio::spawn(async move {
+            loop {
+                let (s, _) = l.accept().await.unwrap();
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let Ok(mut tls) = acceptor.accept(s).await else { return };
+                    let mut buf = [0u8; 4096];
+                    let _ = tls.read(&mut buf).await;
+                    let _ = tls
+                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}")
+                        .await;
+                    let _ = tls.shutdown().await;
+                });
+            }
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn a_ca_file_is_trusted_in_addition_to_the_built_in_roots() {
+        let url = tls_server().await;
+        // Without the CA the certificate is refused: a connect failure, nothing sent.
+        let e = once().send(&Request::get(url.clone())).await.unwrap_err();
+        assert_eq!(e.kind(), Some(FailureKind::Connect), "{e}");
+        let ca = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/test-ca.pem");
+        let exec = Executor::builder().ca_file(ca).build().unwrap();
+        let r = exec.send(&Request::get(url)).await.unwrap();
+        assert_eq!(r.status.as_u16(), 200);
+        // The CA is an extra root, not "accept anything": a certificate it did not sign (the
+        // app certificate, self-signed) is still refused.
+        let other = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/app-cert.pem");
+        let strict = Executor::builder()
+            .ca_file(other)
+            .policy(RetryPolicy {
+                max_attempts: 1,
+                ..RetryPolicy::default()
+            })
+            .build()
+            .unwrap();
+        assert!(strict.send(&Request::get(tls_server().await)).await.is_err());
+    }
+
+    #[test]
+    fn a_ca_file_that_is_missing_or_not_pem_is_a_setup_error() {
+        let e = Executor::builder()
+            .ca_file("/nonexistent/ca.pem")
+            .build()
+            .err()
+            .unwrap();
+        assert!(matches!(e, TransportError::Setup { .. }), "{e}");
+        let dir = std::env::temp_dir().join(format!("tenantctl-ca-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("ca.pem");
+        std::fs::write(&f, "not a certificate").unwrap();
+        assert!(Executor::builder().ca_file(&f).build().is_err());
+        std::fs::write(&f, include_str!("../tests/data/app-cert.pem")).unwrap();
+        assert!(Executor::builder().ca_file(&f).build().is_ok());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

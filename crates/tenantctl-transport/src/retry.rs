@@ -189,12 +189,22 @@ mod tests {
                     after: None,
                 },
             ),
+            // An HTTP date 3 s after the fixed `now()` (2025-11-25T00:00:00Z).
             (
-                Status(429, Some("Wed, 25 Nov 2026 00:00:03 GMT")),
+                Status(429, Some("Tue, 25 Nov 2025 00:00:03 GMT")),
                 true,
                 Decision::Retry {
                     class: Throttled,
-                    after: None,
+                    after: s(3),
+                },
+            ),
+            // A date already past means "now".
+            (
+                Status(429, Some("Mon, 24 Nov 2025 23:59:00 GMT")),
+                true,
+                Decision::Retry {
+                    class: Throttled,
+                    after: s(0),
                 },
             ),
             (
@@ -260,15 +270,47 @@ mod tests {
         ];
         for (attempt, idem, want) in cases {
             let got = classify(attempt, idem, now());
-            // An HTTP date relative to `now()` depends on the fixture's clock: only check the class.
-            if let Status(429, Some(v)) = attempt {
-                if v.contains("GMT") {
-                    assert!(matches!(got, Decision::Retry { class: Throttled, .. }), "{attempt:?}");
-                    continue;
-                }
-            }
             assert_eq!(got, want, "{attempt:?} idempotent={idem}");
         }
+    }
+
+    /// Every status 100..=599, idempotent or not, without `Retry-After`: one table, compared
+    /// whole. Retried: 429 always; 408, 500, 502, 503, 504 when idempotent; nothing else.
+    #[test]
+    fn every_status_times_idempotency_classifies_as_documented() {
+        let mut got = vec![];
+        let mut want = vec![];
+        for status in 100u16..=599 {
+            for idem in [false, true] {
+                got.push((status, idem, classify(Status(status, None), idem, now())));
+                let class = match status {
+                    429 => Some(Throttled),
+                    408 | 500 | 502 | 503 | 504 if idem => Some(Transient),
+                    _ => None,
+                };
+                let d = class.map_or(Decision::Done, |class| Decision::Retry { class, after: None });
+                want.push((status, idem, d));
+            }
+        }
+        assert_eq!(got.len(), 1000);
+        let retried: Vec<_> = got
+            .iter()
+            .filter(|g| g.2 != Decision::Done)
+            .map(|g| (g.0, g.1))
+            .collect();
+        assert_eq!(
+            retried,
+            vec![
+                (408, true),
+                (429, false),
+                (429, true),
+                (500, true),
+                (502, true),
+                (503, true),
+                (504, true)
+            ]
+        );
+        assert_eq!(got, want);
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //! Contracts: learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow,
 //! v2-oauth2-auth-code-flow (refresh), v2-oauth2-device-code, reference-error-codes.
 
+use crate::assertion::{random_jti, read_federated_token, AssertionError, ClientCertificate, JWT_BEARER};
+use crate::clock::{MonoTime, SharedClock};
 use crate::cloud::{Endpoints, Resource};
 use crate::http::{Executor, TransportError};
 use oauth2::basic::{BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenResponse};
@@ -19,7 +21,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A secret string whose `Debug`/`Display` never print it.
 #[derive(Clone, PartialEq, Eq)]
@@ -45,7 +47,7 @@ impl fmt::Debug for Secret {
 pub struct RefreshTokenStore {
     current: Mutex<Secret>,
     file: Option<PathBuf>,
-    last_saved: Mutex<Option<Instant>>,
+    last_saved: Mutex<Option<MonoTime>>,
 }
 
 impl RefreshTokenStore {
@@ -62,18 +64,19 @@ impl RefreshTokenStore {
     }
 
     /// Keeps the newest token; persists it at most every 10 minutes (the old one stays valid:
-    /// Entra does not revoke a refresh token when it is redeemed).
-    pub fn rotate(&self, new: Secret) {
+    /// Entra does not revoke a refresh token when it is redeemed). `now` is on the token
+    /// provider's clock.
+    pub fn rotate(&self, new: Secret, now: MonoTime) {
         *self.current.lock() = new.clone();
         let Some(path) = &self.file else { return };
         let mut last = self.last_saved.lock();
-        if last.is_some_and(|t| t.elapsed() < Duration::from_secs(600)) {
+        if last.is_some_and(|t| now.saturating_since(t) < Duration::from_secs(600)) {
             return;
         }
         if let Err(e) = write_private_file(path, new.expose()) {
             tracing::warn!("could not save the rotated refresh token to {}: {e}", path.display());
         } else {
-            *last = Some(Instant::now());
+            *last = Some(now);
         }
     }
 }
@@ -110,20 +113,74 @@ pub enum Credential {
         secret: Option<Secret>,
         store: Arc<RefreshTokenStore>,
     },
+    /// App-only: `client_credentials` with a JWT assertion signed by the app's certificate
+    /// (`AZURE_CLIENT_CERTIFICATE_PATH`: a PEM with certificate and private key).
+    Certificate {
+        client_id: String,
+        certificate: ClientCertificate,
+    },
+    /// App-only: `client_credentials` with workload identity federation: the assertion is the
+    /// token in `token_file` (`AZURE_FEDERATED_TOKEN_FILE`), read afresh for each request.
+    Federated { client_id: String, token_file: PathBuf },
 }
 
 impl Credential {
     pub fn client_id(&self) -> &str {
         match self {
-            Credential::ClientSecret { client_id, .. } | Credential::RefreshToken { client_id, .. } => client_id,
+            Credential::ClientSecret { client_id, .. }
+            | Credential::RefreshToken { client_id, .. }
+            | Credential::Certificate { client_id, .. }
+            | Credential::Federated { client_id, .. } => client_id,
         }
     }
     fn flow(&self) -> &'static str {
         match self {
             Credential::ClientSecret { .. } => "client_credentials",
+            Credential::Certificate { .. } => "client_credentials (certificate)",
+            Credential::Federated { .. } => "client_credentials (federated)",
             Credential::RefreshToken { .. } => "refresh_token",
         }
     }
+
+    /// The `client_assertion` for a token request at `token_url`, for assertion credentials.
+    fn client_assertion(&self, token_url: &str, clock: &SharedClock) -> Result<Option<String>, AssertionError> {
+        match self {
+            Credential::Certificate { client_id, certificate } => certificate
+                .assertion(client_id, token_url, clock.now_system(), random_jti())
+                .map(Some),
+            Credential::Federated { token_file, .. } => read_federated_token(token_file).map(Some),
+            _ => Ok(None),
+        }
+    }
+}
+
+/// The app-only credential azure-identity's `EnvironmentCredential` and
+/// `WorkloadIdentityCredential` would pick from these variables (`env` looks one up):
+/// `AZURE_CLIENT_ID` with `AZURE_CLIENT_SECRET`, else `AZURE_CLIENT_CERTIFICATE_PATH` (PEM with
+/// certificate and key), else `AZURE_FEDERATED_TOKEN_FILE`. `None` when none is set (or no
+/// client id); an unreadable certificate is an error.
+pub fn app_credential_from_env(env: impl Fn(&str) -> Option<String>) -> Result<Option<Credential>, AssertionError> {
+    let get = |k: &str| env(k).filter(|v| !v.trim().is_empty());
+    let Some(client_id) = get("AZURE_CLIENT_ID") else {
+        return Ok(None);
+    };
+    if let Some(secret) = get("AZURE_CLIENT_SECRET") {
+        return Ok(Some(Credential::ClientSecret {
+            client_id,
+            secret: Secret::new(secret),
+        }));
+    }
+    if let Some(path) = get("AZURE_CLIENT_CERTIFICATE_PATH") {
+        let certificate = ClientCertificate::from_file(std::path::Path::new(&path))?;
+        return Ok(Some(Credential::Certificate { client_id, certificate }));
+    }
+    if let Some(file) = get("AZURE_FEDERATED_TOKEN_FILE") {
+        return Ok(Some(Credential::Federated {
+            client_id,
+            token_file: PathBuf::from(file),
+        }));
+    }
+    Ok(None)
 }
 
 /// Microsoft's token error body: `error`, `error_description`, `error_codes`, ids.
@@ -207,15 +264,27 @@ pub enum TokenError {
         error: String,
         summary: String,
     },
+    /// No answer from the token endpoint.
+    #[error("token for {tenant}: {source}")]
+    Transport {
+        tenant: String,
+        #[source]
+        source: TransportError,
+    },
+    /// An answer that is not a token response (or a token URL that cannot be built).
     #[error("token for {tenant}: {message}")]
-    Transport { tenant: String, message: String },
+    Protocol { tenant: String, message: String },
+    /// The credential itself is unusable (unreadable certificate or federated token file).
+    #[error("credential: {0}")]
+    Credential(#[source] AssertionError),
 }
 
 impl TokenError {
     pub fn kind(&self) -> AadKind {
         match self {
             TokenError::Aad { kind, .. } => *kind,
-            TokenError::Transport { .. } => AadKind::Transient,
+            TokenError::Transport { .. } | TokenError::Protocol { .. } => AadKind::Transient,
+            TokenError::Credential(_) => AadKind::BadCredentials,
         }
     }
 }
@@ -224,13 +293,14 @@ impl TokenError {
 #[derive(Clone)]
 pub struct AccessToken {
     pub token: Secret,
-    pub expires_at: Instant,
+    /// On the token provider's clock.
+    pub expires_at: MonoTime,
     /// Refresh this long before expiry (a fifth of the lifetime, at most 5 minutes).
     pub refresh_margin: Duration,
 }
 
 impl AccessToken {
-    pub fn is_fresh(&self, now: Instant) -> bool {
+    pub fn is_fresh(&self, now: MonoTime) -> bool {
         now + self.refresh_margin < self.expires_at
     }
 }
@@ -263,7 +333,7 @@ enum SlotState {
     Ready(AccessToken),
     /// A definite failure (not a transient one), remembered briefly so that a tenant without
     /// consent does not cost one token request per waiting task.
-    Failed(TokenError, Instant),
+    Failed(TokenError, MonoTime),
 }
 
 #[derive(Default)]
@@ -278,15 +348,18 @@ pub struct TokenProvider {
     endpoints: Endpoints,
     credential: Credential,
     executor: Executor,
+    clock: SharedClock,
     slots: Mutex<HashMap<(String, Resource), Arc<Slot>>>,
     requests: AtomicU64,
 }
 
 impl TokenProvider {
+    /// Uses the executor's clock for expiry, early refresh and failure memory.
     pub fn new(endpoints: Endpoints, credential: Credential, executor: Executor) -> TokenProvider {
         TokenProvider {
             endpoints,
             credential,
+            clock: executor.clock().clone(),
             executor,
             slots: Mutex::new(HashMap::new()),
             requests: AtomicU64::new(0),
@@ -307,16 +380,16 @@ impl TokenProvider {
         let key = (tenant.to_ascii_lowercase(), resource);
         let slot = self.slots.lock().entry(key).or_default().clone();
         let mut st = slot.state.lock().await;
-        let now = Instant::now();
+        let now = self.clock.now_mono();
         match &*st {
             SlotState::Ready(t) if t.is_fresh(now) => return Ok(t.clone()),
-            SlotState::Failed(e, at) if now.duration_since(*at) < FAILURE_TTL => return Err(e.clone()),
+            SlotState::Failed(e, at) if now.saturating_since(*at) < FAILURE_TTL => return Err(e.clone()),
             _ => {}
         }
         let r = self.fetch(tenant, resource).await;
         *st = match &r {
             Ok(t) => SlotState::Ready(t.clone()),
-            Err(e) if e.kind() != AadKind::Transient => SlotState::Failed(e.clone(), Instant::now()),
+            Err(e) if e.kind() != AadKind::Transient => SlotState::Failed(e.clone(), self.clock.now_mono()),
             Err(_) => SlotState::Empty,
         };
         r
@@ -335,10 +408,15 @@ impl TokenProvider {
 
     async fn fetch(&self, tenant: &str, resource: Resource) -> Result<AccessToken, TokenError> {
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let url = TokenUrl::new(self.endpoints.token_url(tenant)).map_err(|e| TokenError::Transport {
+        let token_url = self.endpoints.token_url(tenant);
+        let url = TokenUrl::new(token_url.clone()).map_err(|e| TokenError::Protocol {
             tenant: tenant.into(),
             message: format!("bad token URL: {e}"),
         })?;
+        let assertion = self
+            .credential
+            .client_assertion(&token_url, &self.clock)
+            .map_err(TokenError::Credential)?;
         let mut client: AadClient =
             oauth2::Client::new(ClientId::new(self.credential.client_id().to_owned())).set_token_uri(url);
         client = client.set_auth_type(AuthType::RequestBody);
@@ -358,6 +436,16 @@ impl TokenProvider {
                     .request_async(&http)
                     .await
             }
+            Credential::Certificate { .. } | Credential::Federated { .. } => {
+                let assertion = assertion.unwrap_or_default();
+                client
+                    .exchange_client_credentials()
+                    .add_scope(scope)
+                    .add_extra_param("client_assertion_type", JWT_BEARER)
+                    .add_extra_param("client_assertion", assertion)
+                    .request_async(&http)
+                    .await
+            }
             Credential::RefreshToken { secret, store, .. } => {
                 if let Some(s) = secret {
                     client = client.set_client_secret(ClientSecret::new(s.expose().to_owned()));
@@ -370,7 +458,7 @@ impl TokenProvider {
                     .await;
                 if let Ok(ok) = &r {
                     if let Some(new_rt) = ok.refresh_token() {
-                        store.rotate(Secret::new(new_rt.secret().clone()));
+                        store.rotate(Secret::new(new_rt.secret().clone()), self.clock.now_mono());
                     }
                 }
                 r
@@ -381,7 +469,7 @@ impl TokenProvider {
                 let lifetime = resp.expires_in().unwrap_or(Duration::from_secs(3599));
                 Ok(AccessToken {
                     token: Secret::new(resp.access_token().secret().clone()),
-                    expires_at: Instant::now() + lifetime,
+                    expires_at: self.clock.now_mono() + lifetime,
                     refresh_margin: (lifetime / 5).min(Duration::from_secs(300)),
                 })
             }
@@ -398,7 +486,7 @@ impl TokenProvider {
         tenant: &str,
         show: impl Fn(&str, &str),
     ) -> Result<Secret, TokenError> {
-        let err = |m: String| TokenError::Transport {
+        let err = |m: String| TokenError::Protocol {
             tenant: tenant.into(),
             message: m,
         };
@@ -420,6 +508,7 @@ impl TokenProvider {
                 DeviceAuthorizationUrl::new(endpoints.device_code_url(tenant)).map_err(|e| err(e.to_string()))?,
             );
         let exec = executor.clone();
+        let clock = executor.clock().clone();
         let http = move |req: oauth2::HttpRequest| {
             let exec = exec.clone();
             async move { exec.oauth_http(req).await }
@@ -434,7 +523,7 @@ impl TokenProvider {
         show(details.verification_uri().as_str(), details.user_code().secret());
         let tok = client
             .exchange_device_access_token(&details)
-            .request_async(&http, tokio::time::sleep, None)
+            .request_async(&http, |d| clock.sleep(d), None)
             .await
             .map_err(|e| match e {
                 RequestTokenError::ServerResponse(r) => TokenError::Aad {
@@ -443,6 +532,10 @@ impl TokenProvider {
                     code: None,
                     error: r.error().as_ref().to_owned(),
                     summary: r.error_description().cloned().unwrap_or_default(),
+                },
+                RequestTokenError::Request(t) => TokenError::Transport {
+                    tenant: tenant.into(),
+                    source: t,
                 },
                 other => err(other.to_string()),
             })?;
@@ -467,16 +560,16 @@ fn map_token_error(tenant: &str, e: RequestTokenError<TransportError, AadErrorRe
         }
         RequestTokenError::Request(t) => TokenError::Transport {
             tenant: tenant.into(),
-            message: t.to_string(),
+            source: t,
         },
-        RequestTokenError::Parse(p, body) => TokenError::Transport {
+        RequestTokenError::Parse(p, body) => TokenError::Protocol {
             tenant: tenant.into(),
             message: format!(
                 "unreadable token response ({p}): {}",
                 String::from_utf8_lossy(&body[..body.len().min(200)])
             ),
         },
-        RequestTokenError::Other(m) => TokenError::Transport {
+        RequestTokenError::Other(m) => TokenError::Protocol {
             tenant: tenant.into(),
             message: m,
         },
@@ -527,10 +620,239 @@ mod tests {
         assert_eq!(format!("{s:?}"), "Secret(***)");
         let t = AccessToken {
             token: s,
-            expires_at: Instant::now(),
+            expires_at: MonoTime::ZERO,
             refresh_margin: Duration::ZERO,
         };
         assert!(!format!("{t:?}").contains("super-secret"));
+    }
+
+    mod mock {
+        //! A token endpoint on 127.0.0.1:0 that records each request's form.
+        use axum::extract::{Form, State};
+        use axum::http::StatusCode;
+        use axum::routing::post;
+        use axum::{Json, Router};
+        use parking_lot::Mutex;
+        use serde_json::{json, Value};
+        use std::collections::HashMap;
+        use std::sync::Arc;
+
+        #[derive(Default)]
+        pub struct Mock {
+            pub forms: Mutex<Vec<HashMap<String, String>>>,
+            /// Answer with AADSTS7000215 (invalid client secret) instead of a token.
+            pub refuse: Mutex<bool>,
+        }
+
+        async fn token(
+            State(m): State<Arc<Mock>>,
+            Form(f): Form<HashMap<String, String>>,
+        ) -> (StatusCode, Json<Value>) {
+            m.forms.lock().push(f);
+            let n = m.forms.lock().len();
+            if *m.refuse.lock() {
+                return (
+                    StatusCode::UNAUTHORIZED,
+                    Json(
+                        json!({"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided.",
+                                "error_codes": [7000215]}),
+                    ),
+                );
+            }
+            (
+                StatusCode::OK,
+                Json(json!({"token_type": "Bearer", "expires_in": 3600, "access_token": format!("at-{n}")})),
+            )
+        }
+
+        pub async fn start() -> (String, Arc<Mock>) {
+            let m = Arc::new(Mock::default());
+            let app = Router::new()
+                .route("/login/{tenant}/oauth2/v2.0/token", post(token))
+                .with_state(m.clone());
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let base = format!("http://{}", l.local_addr().unwrap());
+            tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+            (base, m)
+        }
+    }
+
+    fn provider(base: &str, credential: Credential, clock: &crate::clock::ManualClock) -> TokenProvider {
+        let exec = Executor::builder()
+            .clock(clock.shared())
+            .policy(crate::http::RetryPolicy {
+                max_attempts: 1,
+                ..Default::default()
+            })
+            .build()
+            .unwrap();
+        TokenProvider::new(Endpoints::custom(base).unwrap(), credential, exec)
+    }
+
+    fn clock() -> crate::clock::ManualClock {
+        crate::clock::ManualClock::new(std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_764_028_800))
+    }
+
+    const CLIENT: &str = "11111111-2222-3333-4444-555555555555";
+    const TENANT: &str = "contoso.onmicrosoft.com";
+
+    /// learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow, "second
+    /// case: access token request with a certificate".
+    #[tokio::test]
+    async fn a_certificate_credential_sends_a_signed_assertion_for_the_token_endpoint() {
+        let (base, mock) = mock::start().await;
+        let cert = ClientCertificate::from_pem(include_bytes!("../tests/data/app-cert-and-key.pem")).unwrap();
+        let c = clock();
+        let p = provider(
+            &base,
+            Credential::Certificate {
+                client_id: CLIENT.into(),
+                certificate: cert,
+            },
+            &c,
+        );
+        let t = p.token(TENANT, Resource::Graph).await.unwrap();
+        assert_eq!(t.token.expose(), "at-1");
+        let form = mock.forms.lock()[0].clone();
+        assert_eq!(form["grant_type"], "client_credentials");
+        assert_eq!(form["client_id"], CLIENT);
+        assert_eq!(form["scope"], "https://graph.microsoft.com/.default");
+        assert_eq!(form["client_assertion_type"], JWT_BEARER);
+        assert!(!form.contains_key("client_secret"));
+        let jwt = &form["client_assertion"];
+        let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+        let aud = format!("{base}/login/{TENANT}/oauth2/v2.0/token");
+        v.set_audience(&[&aud]);
+        v.validate_exp = false;
+        let key = jsonwebtoken::DecodingKey::from_rsa_pem(include_bytes!("../tests/data/app-pub.pem")).unwrap();
+        let claims = jsonwebtoken::decode::<serde_json::Value>(jwt, &key, &v).unwrap().claims;
+        assert_eq!(
+            (claims["iss"].as_str(), claims["sub"].as_str()),
+            (Some(CLIENT), Some(CLIENT))
+        );
+        // nbf is the injected clock's time.
+        assert_eq!(claims["nbf"], 1_764_028_800u64);
+    }
+
+    /// learn.microsoft.com/entra/workload-id/workload-identity-federation: the federated token
+    /// is the client assertion; the file is read for each request because it rotates.
+    #[tokio::test]
+    async fn a_federated_credential_sends_the_current_token_file_as_the_assertion() {
+        let (base, mock) = mock::start().await;
+        let dir = std::env::temp_dir().join(format!("tenantctl-wif-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("azure-identity-token");
+        std::fs::write(&file, "eyJ.first.sig\n").unwrap();
+        let c = clock();
+        let p = provider(
+            &base,
+            Credential::Federated {
+                client_id: CLIENT.into(),
+                token_file: file.clone(),
+            },
+            &c,
+        );
+        p.token(TENANT, Resource::Graph).await.unwrap();
+        std::fs::write(&file, "eyJ.rotated.sig").unwrap();
+        p.token(TENANT, Resource::PartnerCenter).await.unwrap();
+        let forms = mock.forms.lock().clone();
+        assert_eq!(forms.len(), 2);
+        assert_eq!(forms[0]["client_assertion"], "eyJ.first.sig");
+        assert_eq!(forms[1]["client_assertion"], "eyJ.rotated.sig");
+        assert!(forms
+            .iter()
+            .all(|f| f["client_assertion_type"] == JWT_BEARER && f["grant_type"] == "client_credentials"));
+        // A missing file is a credential failure for the whole run, and sends nothing.
+        std::fs::remove_dir_all(&dir).unwrap();
+        let e = p.token(TENANT, Resource::Exchange).await.unwrap_err();
+        assert!(matches!(e, TokenError::Credential(_)), "{e}");
+        assert!(e.kind().is_fatal());
+        assert_eq!(mock.forms.lock().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_token_is_refreshed_early_on_the_injected_clock() {
+        let (base, mock) = mock::start().await;
+        let c = clock();
+        let p = provider(
+            &base,
+            Credential::ClientSecret {
+                client_id: CLIENT.into(),
+                secret: Secret::new("s"),
+            },
+            &c,
+        );
+        assert_eq!(p.token(TENANT, Resource::Graph).await.unwrap().token.expose(), "at-1");
+        // 3600 s lifetime, refreshed 300 s (a fifth, at most 5 minutes) before expiry.
+        c.advance(Duration::from_secs(3299));
+        assert_eq!(p.token(TENANT, Resource::Graph).await.unwrap().token.expose(), "at-1");
+        c.advance(Duration::from_secs(2));
+        assert_eq!(p.token(TENANT, Resource::Graph).await.unwrap().token.expose(), "at-2");
+        assert_eq!(mock.forms.lock().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_definite_failure_is_remembered_for_30_seconds_of_the_injected_clock() {
+        let (base, mock) = mock::start().await;
+        *mock.refuse.lock() = true;
+        let c = clock();
+        let p = provider(
+            &base,
+            Credential::ClientSecret {
+                client_id: CLIENT.into(),
+                secret: Secret::new("wrong"),
+            },
+            &c,
+        );
+        let e = p.token(TENANT, Resource::Graph).await.unwrap_err();
+        assert_eq!(e.kind(), AadKind::BadCredentials);
+        c.advance(Duration::from_secs(29));
+        assert_eq!(
+            p.token(TENANT, Resource::Graph).await.unwrap_err().kind(),
+            AadKind::BadCredentials
+        );
+        assert_eq!(mock.forms.lock().len(), 1, "remembered, not asked again");
+        *mock.refuse.lock() = false;
+        c.advance(Duration::from_secs(2));
+        assert_eq!(p.token(TENANT, Resource::Graph).await.unwrap().token.expose(), "at-2");
+    }
+
+    #[test]
+    fn the_environment_picks_secret_then_certificate_then_federated_token() {
+        let cert = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/app-cert-and-key.pem");
+        let from = |vars: &[(&str, &str)]| {
+            let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            app_credential_from_env(|k| vars.get(k).cloned())
+        };
+        let kind = |c: Option<Credential>| c.map(|c| c.flow());
+        assert_eq!(kind(from(&[]).unwrap()), None);
+        assert_eq!(
+            kind(from(&[("AZURE_CLIENT_SECRET", "s")]).unwrap()),
+            None,
+            "no client id"
+        );
+        let all = [
+            ("AZURE_CLIENT_ID", CLIENT),
+            ("AZURE_CLIENT_SECRET", "s"),
+            ("AZURE_CLIENT_CERTIFICATE_PATH", cert),
+            (
+                "AZURE_FEDERATED_TOKEN_FILE",
+                "/var/run/secrets/azure/tokens/azure-identity-token",
+            ),
+        ];
+        assert_eq!(kind(from(&all).unwrap()), Some("client_credentials"));
+        assert_eq!(
+            kind(from(&[all[0], all[2], all[3]]).unwrap()),
+            Some("client_credentials (certificate)")
+        );
+        match from(&[all[0], all[3]]).unwrap() {
+            Some(Credential::Federated { client_id, token_file }) => {
+                assert_eq!(client_id, CLIENT);
+                assert_eq!(token_file, PathBuf::from(all[3].1));
+            }
+            other => panic!("{:?}", other.map(|c| c.flow())),
+        }
+        assert!(from(&[all[0], ("AZURE_CLIENT_CERTIFICATE_PATH", "/nonexistent.pem")]).is_err());
     }
 
     #[cfg(unix)]

@@ -4,9 +4,11 @@
 
 use futures::StreamExt;
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 use tenantctl_sim::fleet::Trouble;
 use tenantctl_sim::{RunningSim, SimConfig};
 use tenantctl_transport::api::{partner_center_pages, Api};
+use tenantctl_transport::clock::{FixedJitter, ManualClock};
 use tenantctl_transport::cloud::{Endpoints, Resource};
 use tenantctl_transport::http::{Executor, RetryPolicy};
 use tenantctl_transport::retry::Backoff;
@@ -20,19 +22,45 @@ async fn sim(tenants: u32) -> RunningSim {
     tenantctl_sim::start(c).await.unwrap()
 }
 
-fn fast_executor() -> Executor {
-    Executor::new(RetryPolicy {
+fn policy() -> RetryPolicy {
+    RetryPolicy {
         max_attempts: 10,
-        max_retry_after: std::time::Duration::from_secs(5),
+        max_retry_after: Duration::from_secs(60),
         backoff: Backoff {
-            base: std::time::Duration::from_millis(5),
-            cap: std::time::Duration::from_millis(50),
-            floor: std::time::Duration::from_millis(1),
+            base: Duration::from_millis(5),
+            cap: Duration::from_millis(50),
+            floor: Duration::from_millis(1),
         },
-    })
+    }
+}
+
+fn fast_executor() -> Executor {
+    Executor::new(policy())
+}
+
+/// An executor on a manual clock with full (deterministic) backoff jitter.
+fn manual_executor(clock: &ManualClock) -> Executor {
+    Executor::builder()
+        .policy(policy())
+        .clock(clock.shared())
+        .jitter(Arc::new(FixedJitter(1.0)))
+        .build()
+        .unwrap()
+}
+
+fn manual_clock() -> ManualClock {
+    ManualClock::new(SystemTime::UNIX_EPOCH + Duration::from_secs(1_764_028_800))
 }
 
 fn sam_provider(sim: &RunningSim, file: Option<std::path::PathBuf>) -> (Arc<TokenProvider>, Arc<RefreshTokenStore>) {
+    sam_provider_on(sim, file, fast_executor())
+}
+
+fn sam_provider_on(
+    sim: &RunningSim,
+    file: Option<std::path::PathBuf>,
+    exec: Executor,
+) -> (Arc<TokenProvider>, Arc<RefreshTokenStore>) {
     let p = &sim.sim.fleet.partner;
     let store = Arc::new(RefreshTokenStore::new(
         Secret::new(p.initial_refresh_token.clone()),
@@ -44,7 +72,7 @@ fn sam_provider(sim: &RunningSim, file: Option<std::path::PathBuf>) -> (Arc<Toke
         store: store.clone(),
     };
     let endpoints = Endpoints::custom(&sim.base_url).unwrap();
-    (Arc::new(TokenProvider::new(endpoints, cred, fast_executor())), store)
+    (Arc::new(TokenProvider::new(endpoints, cred, exec)), store)
 }
 
 fn token_posts(sim: &RunningSim, status: u16) -> u64 {
@@ -166,26 +194,60 @@ async fn the_rotated_refresh_token_is_stored_in_a_private_file() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+fn injected_on_partner_center(sim: &RunningSim, status: u16) -> u64 {
+    sim.sim
+        .stats
+        .rows()
+        .iter()
+        .filter(|r| r.route.starts_with("/partnercenter") && r.status == status)
+        .map(|r| r.count)
+        .sum()
+}
+
+/// One injected 429 (Retry-After 30 s), then one 503 (Retry-After 1 s), then one reset, each
+/// for exactly one request: the faults are switched while the executor sleeps on the manual
+/// clock, so every run injects the same three and no real time is waited.
 #[tokio::test]
-async fn tokens_and_partner_center_pages_survive_injected_429s_503s_and_resets() {
+async fn partner_center_pages_survive_an_injected_429_503_and_reset_each_retried_once() {
+    use tenantctl_sim::faults::Faults;
     let sim = sim(25).await;
-    *sim.sim.faults.write() = tenantctl_sim::faults::Faults {
-        fault_429: 0.3,
-        fault_503: 0.1,
-        fault_reset: 0.05,
-        retry_after_secs: 1,
-        ..Default::default()
-    };
-    let (tokens, _) = sam_provider(&sim, None);
-    let api = Api::new(fast_executor(), tokens);
+    let clock = manual_clock();
+    let exec = manual_executor(&clock);
+    let (tokens, _) = sam_provider_on(&sim, None, exec.clone());
     let partner = sim.sim.fleet.partner_tenant().id.to_string();
+    // The token first, fault-free: the faults below are Partner Center's.
+    tokens.token(&partner, Resource::PartnerCenter).await.unwrap();
+    let api = Api::new(exec, tokens);
     let url = api.endpoints().partner_center_v1("customers?size=3");
-    let pages: Vec<_> = partner_center_pages(api.clone(), partner, url).collect().await;
+    let set = |f: Faults| *sim.sim.faults.write() = f;
+    set(Faults {
+        fault_429: 1.0,
+        retry_after_secs: 30,
+        ..Default::default()
+    });
+    let pages = tokio::spawn(partner_center_pages::<serde_json::Value>(api.clone(), partner, url).collect::<Vec<_>>());
+    clock.wait_for_sleeps_started(1).await;
+    set(Faults {
+        fault_503: 1.0,
+        ..Default::default()
+    });
+    clock.advance(Duration::from_secs(30));
+    clock.wait_for_sleeps_started(2).await;
+    set(Faults {
+        fault_reset: 1.0,
+        ..Default::default()
+    });
+    clock.advance(Duration::from_secs(1));
+    clock.wait_for_sleeps_started(3).await;
+    set(Faults::default());
+    clock.advance(Duration::from_millis(20));
+    let pages = pages.await.unwrap();
+
     let mut ids = vec![];
     for p in pages {
         ids.extend(
             p.expect("page")
-                .items
+                .value
                 .iter()
                 .map(|i| i["id"].as_str().unwrap().to_owned()),
         );
@@ -199,20 +261,19 @@ async fn tokens_and_partner_center_pages_survive_injected_429s_503s_and_resets()
         .map(|t| t.id.to_string())
         .collect();
     assert_eq!(ids, expected);
-    let (requests, retries, _) = api.executor.stats.snapshot();
-    let injected: u64 = sim
-        .sim
-        .stats
-        .rows()
-        .iter()
-        // The token endpoint's faults are retried by the token provider's own executor.
-        .filter(|r| r.route.starts_with("/partnercenter") && (r.status == 429 || r.status == 503))
-        .map(|r| r.count)
-        .sum();
-    assert!(
-        retries >= injected,
-        "every injected 429/503 was retried ({injected} injected, {retries} retries, {requests} requests)"
+    assert_eq!(injected_on_partner_center(&sim, 429), 1);
+    assert_eq!(injected_on_partner_center(&sim, 503), 1);
+    // Retry-After 30 s, Retry-After 1 s, then backoff attempt 2 at full jitter: 5 ms · 2².
+    assert_eq!(
+        clock.sleep_log(),
+        vec![
+            Duration::from_secs(30),
+            Duration::from_secs(1),
+            Duration::from_millis(20)
+        ]
     );
+    let (_, retries, throttled) = api.executor.stats.snapshot();
+    assert_eq!((retries, throttled), (3, 1));
 }
 
 #[tokio::test]
@@ -220,45 +281,36 @@ async fn device_code_login_returns_the_refresh_token_once_the_admin_approves() {
     let sim = sim(1).await;
     let endpoints = Endpoints::custom(&sim.base_url).unwrap();
     let client_id = sim.sim.fleet.partner.client_id.to_string();
-    let base = sim.base_url.clone();
-    let approver = tokio::spawn(async move {
-        let c = reqwest::Client::new();
-        loop {
-            let v: serde_json::Value = c
-                .get(format!("{base}/_sim/identity/device"))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            if let Some(code) = v["user_codes"][0].as_str() {
-                let r = c
-                    .post(format!("{base}/_sim/identity/device/approve"))
-                    .json(&serde_json::json!({ "user_code": code }))
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(r.status(), 204);
-                return code.to_owned();
+    let clock = manual_clock();
+    let exec = manual_executor(&clock);
+    let (shown_tx, shown_rx) = tokio::sync::oneshot::channel::<(String, String)>();
+    let shown_tx = parking_lot::Mutex::new(Some(shown_tx));
+    let mut login = tokio::spawn(async move {
+        TokenProvider::device_code_login(&endpoints, &exec, &client_id, "organizations", |uri, code| {
+            if let Some(tx) = shown_tx.lock().take() {
+                let _ = tx.send((uri.to_owned(), code.to_owned()));
             }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
+        })
+        .await
     });
-    let shown = parking_lot::Mutex::new(String::new());
-    let rt = TokenProvider::device_code_login(
-        &endpoints,
-        &fast_executor(),
-        &client_id,
-        "organizations",
-        |uri, code| {
-            assert!(uri.contains("/_sim/devicelogin"));
-            *shown.lock() = code.to_owned();
-        },
-    )
-    .await
-    .expect("signed in");
-    let approved = approver.await.unwrap();
-    assert_eq!(*shown.lock(), approved);
+    let (uri, code) = shown_rx.await.unwrap();
+    assert!(uri.contains("/_sim/devicelogin"));
+    let r = reqwest::Client::new()
+        .post(format!("{}/_sim/identity/device/approve", sim.base_url))
+        .json(&serde_json::json!({ "user_code": code }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    // Each poll waits the interval on the manual clock: move it on until the login ends.
+    let rt = loop {
+        tokio::select! {
+            r = &mut login => break r.unwrap().expect("signed in"),
+            _ = clock.wait_for_sleepers(1) => {
+                clock.advance(Duration::from_secs(1));
+                tokio::task::yield_now().await;
+            }
+        }
+    };
     assert!(rt.expose().starts_with("1.sim."));
 }
