@@ -124,9 +124,14 @@ pub fn executor() -> Executor {
     Executor::new(RetryPolicy::default())
 }
 
-/// The sandbox simulator: seed 1, 30 customers, no added latency.
+/// The sandbox simulator: seed 1, 30 customers, no added latency; its changes are kept in
+/// [`sandbox_dir`] between commands (written atomically by the simulator after each write).
 pub async fn start_sandbox() -> Result<tenantctl_sim::RunningSim> {
-    let cfg = tenantctl_sim::SimConfig::new(1, 30);
+    let mut cfg = tenantctl_sim::SimConfig::new(1, 30);
+    if let Some(dir) = sandbox_dir() {
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating the sandbox's directory {}", dir.display()))?;
+        cfg.state_dir = Some(dir);
+    }
     tenantctl_sim::start(cfg)
         .await
         .context("starting the sandbox simulator")
@@ -242,17 +247,30 @@ pub async fn connect(a: &ConnectOptions) -> Result<Conn> {
     })
 }
 
-/// Where the sandbox keeps its changes between commands.
+/// Where the sandbox keeps its changes between commands: `TENANTCTL_SANDBOX_DIR`, else
+/// `<data dir>/tenantctl/sandbox` (e.g. `~/.local/share/tenantctl/sandbox`).
 pub fn sandbox_dir() -> Option<PathBuf> {
-    dirs::data_dir().map(|d| d.join("tenantctl").join("sandbox"))
+    env("TENANTCTL_SANDBOX_DIR")
+        .map(PathBuf::from)
+        .or_else(|| dirs::data_dir().map(|d| d.join("tenantctl").join("sandbox")))
 }
 
 /// Forgets every change made in the sandbox.
 pub fn reset_sandbox() -> Result<()> {
     if let Some(d) = sandbox_dir() {
-        if d.exists() {
-            std::fs::remove_dir_all(&d).with_context(|| format!("removing {}", d.display()))?;
-        }
+        tenantctl_sim::reset_state(&d).with_context(|| format!("removing the sandbox's state in {}", d.display()))?;
     }
     Ok(())
+}
+
+/// Publishes, in the sandbox's simulated DNS, the verification TXT record of a domain added
+/// to a sandbox customer (what a partner does at the DNS host). Returns the tenants concerned.
+pub async fn sandbox_publish_dns(domain: &str) -> Result<Vec<String>> {
+    let sim = start_sandbox().await?;
+    let done = sim
+        .sim
+        .publish_verification_txt(domain)
+        .with_context(|| format!("publishing the TXT record of {domain}"))?;
+    sim.stop().await;
+    Ok(done)
 }

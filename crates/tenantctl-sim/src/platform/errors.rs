@@ -44,7 +44,20 @@ impl RequestIds {
 /// Microsoft Graph error envelope (learn.microsoft.com/graph/errors):
 /// `{"error":{"code","message","innerError":{"date","request-id","client-request-id"}}}`.
 pub fn graph_error(status: StatusCode, code: &str, message: &str, ids: &RequestIds) -> Response {
-    let body = json!({
+    graph_error_with_details(status, code, message, &[], ids)
+}
+
+/// A Graph error with `details` entries (`{"code","message","target"}`), as Graph sends for a
+/// unique property already taken: `ObjectConflict` on `userPrincipalName`
+/// (github.com/microsoftgraph/microsoft-graph-docs/issues/1508).
+pub fn graph_error_with_details(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    details: &[(String, String)],
+    ids: &RequestIds,
+) -> Response {
+    let mut body = json!({
         "error": {
             "code": code,
             "message": message,
@@ -55,6 +68,12 @@ pub fn graph_error(status: StatusCode, code: &str, message: &str, ids: &RequestI
             }
         }
     });
+    if !details.is_empty() {
+        body["error"]["details"] = details
+            .iter()
+            .map(|(code, target)| json!({"code": code, "message": message, "target": target}))
+            .collect();
+    }
     let mut r = (status, axum::Json(body)).into_response();
     graph_headers(r.headers_mut(), ids);
     r
@@ -134,6 +153,8 @@ pub struct GraphError {
     pub ids: RequestIds,
     /// Extra response headers (`Retry-After`, `x-ms-throttle-*`…).
     pub headers: Vec<(&'static str, String)>,
+    /// `error.details` entries: (code, target).
+    pub details: Vec<(String, String)>,
 }
 
 impl GraphError {
@@ -144,7 +165,13 @@ impl GraphError {
             message: message.into(),
             ids: ids.clone(),
             headers: vec![],
+            details: vec![],
         }
+    }
+
+    pub fn with_detail(mut self, code: &str, target: &str) -> Self {
+        self.details.push((code.to_owned(), target.to_owned()));
+        self
     }
 
     pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
@@ -155,7 +182,7 @@ impl GraphError {
 
 impl IntoResponse for GraphError {
     fn into_response(self) -> Response {
-        let mut r = graph_error(self.status, &self.code, &self.message, &self.ids);
+        let mut r = graph_error_with_details(self.status, &self.code, &self.message, &self.details, &self.ids);
         for (name, v) in self.headers {
             if let Ok(v) = HeaderValue::from_str(&v) {
                 r.headers_mut().insert(HeaderName::from_static(name), v);

@@ -77,6 +77,7 @@ pub(crate) fn world_error<S>(call: &GraphCall<S>, e: WorldError, key: &str) -> G
         WorldError::NotFound => call.not_found(key),
         WorldError::UpnTaken => {
             call.bad_request("Another object with the same value for property userPrincipalName already exists.")
+                .with_detail("ObjectConflict", "userPrincipalName")
         }
         WorldError::UpnDomainNotVerified => call.bad_request(
             "The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.",
@@ -91,6 +92,7 @@ pub(crate) fn world_error<S>(call: &GraphCall<S>, e: WorldError, key: &str) -> G
         WorldError::NotHeld(s) => call.bad_request(format!("User does not have a corresponding license {s}.")),
         WorldError::DomainExists => {
             call.bad_request("Another object with the same value for property id already exists.")
+                .with_detail("ObjectConflict", "id")
         }
         WorldError::DomainVerifiedElsewhere(name) => call.bad_request(format!(
             "Domain '{name}' is already verified in another organization and cannot be added."
