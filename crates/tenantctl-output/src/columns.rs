@@ -122,6 +122,13 @@ fn compare(a: &Cell, b: &Cell, descending: bool) -> Ordering {
 }
 
 fn text_order(x: &str, y: &str) -> Ordering {
+    if x.is_ascii() && y.is_ascii() {
+        return x
+            .bytes()
+            .map(|b| b.to_ascii_lowercase())
+            .cmp(y.bytes().map(|b| b.to_ascii_lowercase()))
+            .then_with(|| x.cmp(y));
+    }
     x.chars()
         .flat_map(char::to_lowercase)
         .cmp(y.chars().flat_map(char::to_lowercase))

@@ -3,8 +3,9 @@
 
 use crate::columns::{shown_by_default, sort_rows, Plan};
 use crate::dest::Dest;
-use crate::text::{pad, table_text, truncate};
+use crate::text::{table_text, truncate, width as text_width};
 use crate::{Sink, TenantOutcome};
+use std::borrow::Cow;
 use tenantctl_core::rows::{Cell, Column, Kind};
 
 /// Space between columns.
@@ -87,37 +88,41 @@ impl Sink for TableSink {
 /// no column narrower than its header or 8 cells; columns that still do not fit are left
 /// out from the right and named on a last line. Without `width`, nothing is cut.
 pub fn render_table(columns: &[Column], rows: &[Vec<Cell>], width: Option<usize>) -> String {
-    let texts: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(table_text).collect()).collect();
-    let header: Vec<usize> = columns.iter().map(|c| crate::text::width(c.name)).collect();
-    let natural: Vec<usize> = (0..columns.len())
-        .map(|i| {
-            texts
-                .iter()
-                .map(|r| crate::text::width(&r[i]))
-                .fold(header[i], usize::max)
+    // Each cell's text and display width, measured once.
+    let texts: Vec<Vec<(Cow<'_, str>, usize)>> = rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .map(|c| {
+                    let t = table_text(c);
+                    let w = text_width(&t);
+                    (t, w)
+                })
+                .collect()
         })
         .collect();
+    let header: Vec<(Cow<'_, str>, usize)> = columns
+        .iter()
+        .map(|c| (Cow::Borrowed(c.name), text_width(c.name)))
+        .collect();
+    let natural: Vec<usize> = (0..columns.len())
+        .map(|i| texts.iter().map(|r| r[i].1).fold(header[i].1, usize::max))
+        .collect();
+    let header_widths: Vec<usize> = header.iter().map(|h| h.1).collect();
     let (widths, shown) = match width {
-        Some(w) => fit(&natural, &header, w),
+        Some(w) => fit(&natural, &header_widths, w),
         None => (natural.clone(), columns.len()),
     };
-    let right: Vec<bool> = columns.iter().map(|c| c.kind == Kind::Int).collect();
-    let line = |cells: &mut dyn Iterator<Item = String>| {
-        let mut s = String::new();
-        for (i, c) in cells.take(shown).enumerate() {
-            if i > 0 {
-                s.push_str(&" ".repeat(GAP));
-            }
-            s.push_str(&pad(&truncate(&c, widths[i]), widths[i], right[i]));
-        }
-        s.truncate(s.trim_end().len());
-        s.push('\n');
-        s
+    let layout = Layout {
+        widths: &widths,
+        right: &columns.iter().map(|c| c.kind == Kind::Int).collect::<Vec<_>>(),
     };
-    let mut out = line(&mut columns.iter().map(|c| c.name.to_owned()));
-    out.push_str(&line(&mut widths.iter().map(|w| "-".repeat(*w))));
-    for r in texts {
-        out.push_str(&line(&mut r.into_iter()));
+    let mut out = String::with_capacity((widths.iter().sum::<usize>() + GAP * shown + 1) * (rows.len() + 2));
+    layout.line(&mut out, &header);
+    let rule: Vec<(Cow<'_, str>, usize)> = widths.iter().map(|&w| (Cow::Owned("-".repeat(w)), w)).collect();
+    layout.line(&mut out, &rule);
+    for r in &texts {
+        layout.line(&mut out, r);
     }
     if shown < columns.len() {
         let rest: Vec<&str> = columns[shown..].iter().map(|c| c.name).collect();
@@ -127,13 +132,52 @@ pub fn render_table(columns: &[Column], rows: &[Vec<Cell>], width: Option<usize>
             if rest.len() == 1 { "" } else { "s" },
             rest.join(", ")
         );
-        let max = width.unwrap_or(usize::MAX);
-        for l in crate::text::wrap(&note, max, 0, 1) {
+        for l in crate::text::wrap(&note, width.unwrap_or(usize::MAX), 0, 1) {
             out.push_str(&l);
             out.push('\n');
         }
     }
     out
+}
+
+/// Column widths (of the columns shown) and alignments.
+struct Layout<'a> {
+    widths: &'a [usize],
+    right: &'a [bool],
+}
+
+impl Layout<'_> {
+    /// One line: cells cut and padded to their column, a gap between, no trailing spaces.
+    fn line(&self, out: &mut String, cells: &[(Cow<'_, str>, usize)]) {
+        let start = out.len();
+        for (i, (text, w)) in cells.iter().take(self.widths.len()).enumerate() {
+            if i > 0 {
+                spaces(out, GAP);
+            }
+            let col = self.widths[i];
+            let cut;
+            let (text, w) = if *w > col {
+                cut = truncate(text, col);
+                (cut.as_str(), text_width(&cut))
+            } else {
+                (text.as_ref(), *w)
+            };
+            if self.right[i] {
+                spaces(out, col - w);
+                out.push_str(text);
+            } else {
+                out.push_str(text);
+                spaces(out, col - w);
+            }
+        }
+        let end = start + out[start..].trim_end_matches(' ').len();
+        out.truncate(end);
+        out.push('\n');
+    }
+}
+
+fn spaces(out: &mut String, n: usize) {
+    out.extend(std::iter::repeat_n(' ', n));
 }
 
 /// Column widths for a terminal `total` cells wide, and how many columns (from the left)

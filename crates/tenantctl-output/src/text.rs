@@ -1,6 +1,7 @@
 //! Terminal text: display widths (East Asian wide characters take two cells), truncation
 //! with `…`, and how a cell reads in a table.
 
+use std::borrow::Cow;
 use tenantctl_core::rows::Cell;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
@@ -32,46 +33,36 @@ pub(crate) fn truncate(s: &str, max: usize) -> String {
     out
 }
 
-/// `s` padded with spaces to `cells` (left- or right-aligned).
-pub(crate) fn pad(s: &str, cells: usize, right: bool) -> String {
-    let fill = " ".repeat(cells.saturating_sub(width(s)));
-    if right {
-        fill + s
-    } else {
-        format!("{s}{fill}")
-    }
-}
-
 /// A cell as a table shows it: one line, dates to the minute (UTC), lists `, `-joined,
 /// booleans yes/no, empty for null.
-pub(crate) fn table_text(c: &Cell) -> String {
+pub(crate) fn table_text(c: &Cell) -> Cow<'_, str> {
     match c {
-        Cell::Null => String::new(),
-        Cell::Text(s) => one_line(s),
-        Cell::Int(i) => i.to_string(),
-        Cell::Bool(true) => "yes".to_owned(),
-        Cell::Bool(false) => "no".to_owned(),
+        Cell::Null => Cow::Borrowed(""),
+        Cell::Text(s) => one_line(Cow::Borrowed(s)),
+        Cell::Int(i) => Cow::Owned(i.to_string()),
+        Cell::Bool(true) => Cow::Borrowed("yes"),
+        Cell::Bool(false) => Cow::Borrowed("no"),
         Cell::DateTime(d) => {
             let d = d.to_offset(time::UtcOffset::UTC);
-            format!(
+            Cow::Owned(format!(
                 "{:04}-{:02}-{:02} {:02}:{:02}",
                 d.year(),
                 d.month() as u8,
                 d.day(),
                 d.hour(),
                 d.minute()
-            )
+            ))
         }
-        Cell::List(v) => one_line(&v.join(", ")),
+        Cell::List(v) => one_line(Cow::Owned(v.join(", "))),
     }
 }
 
 /// Line breaks, tabs and other control characters become spaces: a row stays one line.
-fn one_line(s: &str) -> String {
+fn one_line(s: Cow<'_, str>) -> Cow<'_, str> {
     if s.chars().any(char::is_control) {
-        s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+        Cow::Owned(s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect())
     } else {
-        s.to_owned()
+        s
     }
 }
 
@@ -124,8 +115,6 @@ mod tests {
         assert_eq!(truncate("abcdef", 6), "abcdef");
         assert_eq!(truncate("abcdefg", 6), "abcde…");
         assert_eq!(truncate("abcd efgh", 6), "abcd…", "no space before the ellipsis");
-        assert_eq!(pad("日本", 6, false), "日本  ");
-        assert_eq!(pad("42", 5, true), "   42");
     }
 
     #[test]
