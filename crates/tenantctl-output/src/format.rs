@@ -82,6 +82,8 @@ pub fn resolve_format(spec: &OutputSpec, stdout_is_terminal: bool) -> Result<For
         },
         None => match spec.format {
             Some(format) => format,
+            // A query's result is JSON, whatever the terminal.
+            None if spec.query.is_some() => Format::Json,
             None if stdout_is_terminal => Format::Table,
             None => Format::Csv,
         },

@@ -14,12 +14,14 @@
 //! - `--sort` applies to every format; csv/json/jsonl then buffer every row until `finish`
 //!   (without `--sort` they stream in arrival order). The table and xlsx, made for people,
 //!   are always sorted: by `--sort`, else by the command's natural order.
+//! - `--query` (JMESPath) runs over the rows as one JSON array and prints its JSON result.
 //! - A file (`--out`) is written to a temporary file beside it and renamed on `finish`: the
 //!   final name only ever holds a complete output. Rows reach the destination whole.
 
 mod columns;
 mod dest;
 mod format;
+mod query;
 mod status_report;
 mod streams;
 mod table;
@@ -37,7 +39,8 @@ pub use tenantctl_core::status::TenantOutcome;
 /// What the user asked for: the output flags of every list command.
 #[derive(Clone, Debug, Default)]
 pub struct OutputSpec {
-    /// `-o`: `None` chooses by `--out`'s extension, else `table` on a terminal, else `csv`.
+    /// `-o`: `None` chooses by `--out`'s extension, else json with `query`, else `table` on a
+    /// terminal, else `csv`.
     pub format: Option<Format>,
     /// `--out`: `None` is stdout.
     pub out: Option<PathBuf>,
@@ -54,6 +57,9 @@ pub struct OutputSpec {
     /// `Some(width)` when the table goes to a terminal that wide: cells are then truncated
     /// to fit. `None` (a file or a pipe): nothing is truncated.
     pub terminal_width: Option<usize>,
+    /// `--query`: a JMESPath expression over the rows as one JSON array; the output is its
+    /// JSON result (`-o json`, the default with a query, or `-o jsonl`).
+    pub query: Option<String>,
 }
 
 /// A flag combination that cannot work; the message names the flag and the fix.
@@ -82,6 +88,10 @@ pub enum OutputError {
         suggestion: String,
         valid: Vec<String>,
     },
+    #[error("--query gives JSON, and the output is {format}; use -o json or -o jsonl (or drop -o)")]
+    QueryNeedsJson { format: Format },
+    #[error("--query: {message}")]
+    Query { message: String },
     #[error("--out {}: cannot create a file there: {source}", path.display())]
     Create {
         path: PathBuf,
@@ -121,6 +131,15 @@ pub fn open_with_stdout(
         return Err(OutputError::BomWithoutCsv { format });
     }
     let plan = columns::Plan::new(schema, spec)?;
+    if let Some(q) = &spec.query {
+        if !matches!(format, Format::Json | Format::Jsonl) {
+            return Err(OutputError::QueryNeedsJson { format });
+        }
+        query::check(q)?;
+        let dest = dest::Dest::open(spec.out.as_deref(), stdout)?;
+        let jsonl = format == Format::Jsonl;
+        return Ok(Box::new(query::QuerySink::new(plan, dest, q.clone(), jsonl)));
+    }
     let dest = dest::Dest::open(spec.out.as_deref(), stdout)?;
     Ok(match format {
         Format::Table => {

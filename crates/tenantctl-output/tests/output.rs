@@ -861,3 +861,69 @@ fn the_status_report_is_empty_when_every_tenant_is_ok_and_omits_differing_causes
         format!("error (2 tenants): {}\n  A, B\n", TenantStatus::Error.hint())
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// --query (JMESPath)
+
+fn query(q: &str, format: Option<Format>) -> OutputSpec {
+    OutputSpec {
+        query: Some(q.into()),
+        ..spec(format)
+    }
+}
+
+#[test]
+fn query_runs_jmespath_over_the_rows_and_prints_its_json_result() {
+    // Even on a terminal: a query's result is JSON.
+    let got = render(
+        &query("[?accountEnabled].{upn: userPrincipalName, mb: mailboxMb}", None),
+        true,
+    );
+    let v: Value = serde_json::from_str(&got).unwrap();
+    assert_eq!(
+        v,
+        json!([
+            {"upn": "zoe@contoso.com", "mb": 1024},
+            {"upn": "juergen@adatumfarms.com", "mb": 5},
+            {"upn": "taro@tesuto.co.jp", "mb": 123456},
+        ]),
+        "arrival order, numbers stay numbers"
+    );
+    let got = render(
+        &query("length([?contains(licenses, 'SPB')])", Some(Format::Json)),
+        false,
+    );
+    assert_eq!(got.trim(), "2", "lists are arrays to the query");
+}
+
+#[test]
+fn query_with_jsonl_prints_one_element_a_line_after_select_and_sort() {
+    let s = OutputSpec {
+        select: vec!["userPrincipalName".into(), "mailboxMb".into()],
+        sort: vec!["-mailboxMb".into()],
+        ..query("[].userPrincipalName", Some(Format::Jsonl))
+    };
+    assert_eq!(
+        render(&s, false),
+        "\"taro@tesuto.co.jp\"\n\"zoe@contoso.com\"\n\"juergen@adatumfarms.com\"\n\"adele@contoso.com\"\n"
+    );
+    let s = OutputSpec {
+        select: vec!["userPrincipalName".into()],
+        ..query("[0]", Some(Format::Jsonl))
+    };
+    assert_eq!(
+        render(&s, false),
+        "{\"userPrincipalName\":\"zoe@contoso.com\"}\n",
+        "the query sees only the selected columns"
+    );
+}
+
+#[test]
+fn a_bad_query_or_a_query_with_a_non_json_format_fails_at_open() {
+    let e = open_err(&query("[?accountEnabled", None), false);
+    assert!(e.starts_with("--query: "), "{e}");
+    assert_eq!(
+        open_err(&query("[]", Some(Format::Csv)), false),
+        "--query gives JSON, and the output is csv; use -o json or -o jsonl (or drop -o)"
+    );
+}
