@@ -8,7 +8,7 @@
 //! | `csv`   | streamed (RFC 4180, CRLF)    | `; `-joined  | text          | RFC 3339             |
 //! | `json`  | streamed as one array        | arrays       | numbers/bools | RFC 3339             |
 //! | `jsonl` | streamed, one object a line  | arrays       | numbers/bools | RFC 3339             |
-//! | `xlsx`  | buffered, sorted; 2 sheets   | `; `-joined  | typed cells   | Excel date cells     |
+//! | `xlsx`  | buffered, sorted; sheets "Data" and "Tenants" | `; `-joined  | typed cells   | Excel date cells     |
 //!
 //! - `--select` keeps the named columns in that order, in every format.
 //! - `--sort` applies to every format; csv/json/jsonl then buffer every row until `finish`
@@ -35,6 +35,7 @@ pub use status_report::render_status_report;
 pub use table::render_table;
 pub use tenantctl_core::rows::{Cell, Column, Kind};
 pub use tenantctl_core::status::TenantOutcome;
+pub use xlsx::{DATA_SHEET, TENANTS_SHEET};
 
 /// What the user asked for: the output flags of every list command.
 #[derive(Clone, Debug, Default)]
@@ -109,7 +110,8 @@ pub trait Sink: Send {
     fn flush(&mut self) -> std::io::Result<()>;
     /// Ends the output: the table and xlsx render here, sorted formats write their rows, a
     /// file gets its final name. `statuses` holds every tenant's outcome (the xlsx
-    /// "Tenants" sheet). Dropping a sink without `finish` leaves no file behind.
+    /// "Tenants" sheet). Dropping a sink without `finish` leaves no file behind (and on
+    /// stdout drops the rows not yet flushed).
     fn finish(self: Box<Self>, statuses: &[TenantOutcome]) -> std::io::Result<()>;
 }
 
