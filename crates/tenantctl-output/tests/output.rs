@@ -713,6 +713,21 @@ fn xlsx_has_typed_cells_a_header_sorted_rows_and_a_tenants_sheet() {
 }
 
 #[test]
+fn xlsx_into_a_pipe_is_a_whole_workbook_written_at_finish() {
+    let out = Stdout::default();
+    let mut sink = open_with_stdout(&spec(Some(Format::Xlsx)), USERS.to_vec(), false, Box::new(out.clone())).unwrap();
+    for r in users() {
+        sink.write_row(r).unwrap();
+        sink.flush().unwrap();
+    }
+    assert!(out.text().is_empty(), "nothing before finish");
+    sink.finish(&outcomes()).unwrap();
+    let bytes = out.0.lock().unwrap().concat();
+    let wb = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    assert!(wb.file_names().any(|n| n == "xl/worksheets/sheet2.xml"));
+}
+
+#[test]
 fn xlsx_header_is_bold_frozen_and_filtered() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("u.xlsx");
