@@ -591,11 +591,13 @@ fn a_file_gets_its_name_only_when_finished() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-        assert_ne!(
-            mode & 0o044,
-            0,
-            "readable like any new file, not tempfile's 0600: {mode:o}"
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let plain = dir.path().join("plain");
+        std::fs::File::create(&plain).unwrap();
+        assert_eq!(
+            mode(&path),
+            mode(&plain),
+            "the permissions of any new file (umask), not tempfile's 0600"
         );
     }
 }
