@@ -120,6 +120,9 @@ pub struct OutputArgs {
         help_heading = "Output"
     )]
     pub sort: Vec<String>,
+    /// A JMESPath query over the JSON rows, as `az --query` (e.g. "[?free > `0`].license").
+    #[arg(long, value_name = "JMESPATH", help_heading = "Output")]
+    pub query: Option<String>,
     /// CSV: start with a UTF-8 byte order mark (for Excel).
     #[arg(long, help_heading = "Output")]
     pub bom: bool,

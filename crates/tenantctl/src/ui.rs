@@ -2,7 +2,7 @@
 //! Ctrl-C, closed pipes, the status report and the exit code, and the question before writes.
 
 use crate::args::{FanoutArgs, FormatArg, Global, OutputArgs};
-use crate::output::{self, Format, OutputSpec, Sink};
+use tenantctl_output::{self as output, Format, OutputSpec, Sink};
 use crate::progress::Progress;
 use anyhow::{anyhow, bail, Context, Result};
 use std::io::{IsTerminal, Write};
@@ -38,11 +38,21 @@ fn format_of(a: Option<FormatArg>) -> Option<Format> {
     })
 }
 
+/// The width of the terminal on stdout (none when stdout is a file or a pipe).
 fn terminal_width() -> Option<usize> {
     if !std::io::stdout().is_terminal() {
         return None;
     }
-    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).or(Some(160))
+    terminal_size::terminal_size()
+        .map(|(w, _)| w.0 as usize)
+        .or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()))
+        .or(Some(80))
+}
+
+fn stderr_width() -> usize {
+    terminal_size::terminal_size_of(std::io::stderr())
+        .map(|(w, _)| w.0 as usize)
+        .unwrap_or(160)
 }
 
 /// Opens the sink for a schema, from the output flags.
@@ -61,6 +71,7 @@ pub fn open_sink(o: &OutputArgs, schema: Vec<Column>, default_sort: &[&'static s
         default_sort: default_sort.to_vec(),
         bom: o.bom,
         terminal_width: terminal_width(),
+        query: o.query.clone(),
     };
     output::open(&spec, schema, std::io::stdout().is_terminal()).map_err(|e| anyhow!("{e}"))
 }
@@ -182,7 +193,7 @@ pub fn report(g: &Global, o: &OutputArgs, s: &Summary, session: &Session) -> Res
         std::fs::write(p, text).with_context(|| format!("--status-out {}", p.display()))?;
     }
     let mut err = std::io::stderr().lock();
-    let text = output::render_status_report(&s.outcomes, 160, g.verbose > 0);
+    let text = output::render_status_report(&s.outcomes, stderr_width(), g.verbose > 0);
     if !text.is_empty() {
         write!(err, "{text}")?;
     }
