@@ -59,6 +59,18 @@ pub struct ServeArgs {
     /// Multiply Graph's documented throttling limits (e.g. 0.1 to reach them sooner).
     #[arg(long, default_value_t = 1.0)]
     throttle_scale: f64,
+    /// Serve https with a throwaway CA created at start (its PEM path is `ca_file` in the ready line).
+    #[arg(long)]
+    tls: bool,
+    /// Serve https with this PEM certificate (chain) instead of a generated one (with --tls-key).
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<std::path::PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
+    /// Directory to write the generated CA certificate to (default: a new temp directory).
+    #[arg(long)]
+    tls_dir: Option<std::path::PathBuf>,
 }
 
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -122,6 +134,14 @@ impl ServeArgs {
             enabled: !self.no_throttle,
             scale: self.throttle_scale,
         };
+        if self.tls || self.tls_cert.is_some() {
+            c.tls = Some(crate::tls::TlsOptions {
+                cert_file: self.tls_cert.clone(),
+                key_file: self.tls_key.clone(),
+                dir: self.tls_dir.clone(),
+                ca_file: None,
+            });
+        }
         Ok(c)
     }
 }

@@ -9,6 +9,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod auth;
+pub mod batch;
 pub mod cli;
 pub mod control;
 pub mod errors;
@@ -20,10 +21,12 @@ pub mod identity;
 pub mod ids;
 pub mod names;
 pub mod odata;
+pub mod origin;
 pub mod overlay;
 pub mod partner_center;
 pub mod server;
 pub mod skus;
 pub mod throttle;
+pub mod tls;
 
 pub use server::{start, RunningSim, Sim, SimConfig};

@@ -32,6 +32,8 @@ pub struct SimConfig {
     pub device_code_interval_secs: i64,
     /// Domain verification succeeds as if the registrar had published every TXT record.
     pub publish_dns: bool,
+    /// Serve https (`serve --tls`); `start` fills in `ca_file` when it generates a CA.
+    pub tls: Option<crate::tls::TlsOptions>,
 }
 
 impl SimConfig {
@@ -45,6 +47,7 @@ impl SimConfig {
             token_lifetime_secs: 3599,
             device_code_interval_secs: crate::identity::DEVICE_CODE_INTERVAL_SECS,
             publish_dns: false,
+            tls: None,
         }
     }
 }
@@ -86,7 +89,7 @@ impl Sim {
     /// The ready line's content: where the simulator is and how to sign in.
     pub fn ready_info(&self) -> serde_json::Value {
         let f = &self.fleet;
-        serde_json::json!({
+        let mut v = serde_json::json!({
             "base_url": self.base_url,
             "partner_tenant_id": f.partner_tenant().id.to_string(),
             "partner_domain": f.partner_tenant().initial_domain,
@@ -95,7 +98,11 @@ impl Sim {
             "refresh_token": f.partner.initial_refresh_token,
             "tenants": f.customers().len(),
             "users": f.total_users(),
-        })
+        });
+        // identity/TLS hooks (sim-identity): certificate thumbprint, `ca_file`.
+        crate::identity::extend_ready_info(self, &mut v);
+        crate::tls::extend_ready_info(&self.initial, &mut v);
+        v
     }
 
     /// Back to the start-up settings: faults, throttling, token lifetime, trouble, statistics,
@@ -206,6 +213,7 @@ pub fn router(sim: Arc<Sim>) -> Router {
     Router::new()
         .merge(crate::identity::routes())
         .merge(crate::graph::routes())
+        .merge(crate::batch::routes()) // Graph $batch (sim-identity)
         .merge(crate::partner_center::routes())
         .merge(crate::control::routes())
         .route_layer(axum::middleware::from_fn_with_state(
@@ -250,7 +258,12 @@ impl Drop for RunningSim {
 }
 
 /// Generates the fleet, binds the socket and serves in a background task.
-pub async fn start(cfg: SimConfig) -> std::io::Result<RunningSim> {
+pub async fn start(mut cfg: SimConfig) -> std::io::Result<RunningSim> {
+    // TLS hook (sim-identity): certificates first, so a bad --tls-cert fails before binding.
+    let tls = match cfg.tls.as_mut() {
+        Some(o) => Some(crate::tls::prepare(o, cfg.bind)?),
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(cfg.bind, cfg.port)).await?;
     let addr = listener.local_addr()?;
     let host = match addr.ip() {
@@ -258,7 +271,8 @@ pub async fn start(cfg: SimConfig) -> std::io::Result<RunningSim> {
         IpAddr::V4(ip) if ip.is_unspecified() => "127.0.0.1".to_owned(),
         ip => ip.to_string(),
     };
-    let base_url = format!("http://{host}:{}", addr.port());
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let base_url = format!("{scheme}://{host}:{}", addr.port());
     let fleet = tokio::task::spawn_blocking({
         let fc = cfg.fleet.clone();
         move || Fleet::generate(fc)
@@ -279,15 +293,14 @@ pub async fn start(cfg: SimConfig) -> std::io::Result<RunningSim> {
         initial: cfg.clone(),
         writes: Default::default(),
     });
-    let app = router(sim.clone());
+    // Origin hook (sim-identity): requests learn their scheme and default host.
+    let listener_info = crate::origin::ListenerInfo {
+        https: tls.is_some(),
+        authority: format!("{host}:{}", addr.port()),
+    };
+    let app = crate::origin::layer(router(sim.clone()), listener_info);
     let (tx, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await;
-    });
+    let task = crate::tls::spawn_server(listener, app, tls.map(|t| t.config), rx)?;
     Ok(RunningSim {
         sim,
         addr,
