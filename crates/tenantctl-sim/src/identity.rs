@@ -17,6 +17,7 @@
 //! code, `error_codes`, `timestamp`, `trace_id`, `correlation_id`.
 
 pub mod assertion;
+pub mod auth_code;
 pub mod id_token;
 
 use crate::auth::{audience_for_scope, mint, now_unix, TokenRequest, AUD_EXCHANGE, AUD_GRAPH};
@@ -25,7 +26,7 @@ use crate::fleet::{secret_string, Fleet, Tenant, TenantKind};
 use crate::ids::{random_guid, Guid};
 use crate::origin::Origin;
 use crate::server::Sim;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -74,6 +75,7 @@ pub struct IdentityState {
     /// Simulated clock offset for refresh-token inactivity (`/_sim/identity/refresh-tokens/expire`).
     inactivity_offset: Mutex<i64>,
     device_codes: Mutex<HashMap<String, DeviceCode>>,
+    auth_codes: Mutex<HashMap<String, auth_code::AuthCode>>,
     /// The app's registered certificate and federated credential (client assertions).
     pub credentials: assertion::Credentials,
 }
@@ -95,6 +97,7 @@ impl IdentityState {
             tokens_valid_from: Mutex::new(0),
             inactivity_offset: Mutex::new(0),
             device_codes: Mutex::new(HashMap::new()),
+            auth_codes: Mutex::new(HashMap::new()),
             credentials: assertion::Credentials::new(fleet.partner.client_id, &fleet.partner_tenant().initial_domain),
         }
     }
@@ -186,7 +189,8 @@ pub fn routes() -> Router<Arc<Sim>> {
                 &format!("{prefix}/{{tenant}}/v2.0/.well-known/openid-configuration"),
                 get(openid_configuration),
             )
-            .route(&format!("{prefix}/{{tenant}}/discovery/v2.0/keys"), get(jwks));
+            .route(&format!("{prefix}/{{tenant}}/discovery/v2.0/keys"), get(jwks))
+            .route(&format!("{prefix}/{{tenant}}/oauth2/v2.0/authorize"), get(authorize));
     }
     r.route("/_sim/devicelogin", get(device_login_page).post(device_login_submit))
         .route("/_sim/credentials/certificate", get(credentials_certificate))
@@ -630,6 +634,37 @@ async fn token(
             let offline = dc.scope.split_whitespace().any(|s| s == "offline_access");
             delegated_response(&sim, target, aud, offline, &id_ctx(&dc.scope))
         }
+        "authorization_code" => {
+            let target = match auth {
+                Authority::Tenant(t) => t,
+                Authority::Multi => home,
+            };
+            if !app_known {
+                return app_not_found(&client_id, target);
+            }
+            if let Some(s) = &secret {
+                if *s != partner.client_secret {
+                    return bad_secret(&client_id);
+                }
+            }
+            let redeemed = auth_code::redeem(&mut sim.identity.auth_codes.lock(), &form, &client_id);
+            let ac = match redeemed {
+                Ok(c) => c,
+                Err(r) => return r,
+            };
+            let aud = match resource_of(&ac.scope) {
+                Ok(Some(a)) => a,
+                Ok(None) => AUD_GRAPH,
+                Err(s) => return resource_not_found(&s, target),
+            };
+            if let Err(r) = delegated_access(&sim, target, &client_id) {
+                return r;
+            }
+            let offline = ac.scope.split_whitespace().any(|s| s == "offline_access");
+            let mut idc = id_ctx(&ac.scope);
+            idc.nonce = ac.nonce.clone();
+            delegated_response(&sim, target, aud, offline, &idc)
+        }
         other => aad_error(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
@@ -825,6 +860,97 @@ async fn device_code(
         "message": format!("To sign in, use a web browser to open the page {verification_uri} and enter the code {user_code} to authenticate."),
     }))
     .into_response()
+}
+
+/// `GET /{tenant}/oauth2/v2.0/authorize`: signs the service account in and redirects back with
+/// a code (see [`auth_code`]). Errors about the client or redirect URI are answered here (Entra
+/// shows them on its own page); errors about the request go back to the redirect URI.
+async fn authorize(
+    State(sim): State<Arc<Sim>>,
+    Path(tenant): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let auth = match authority(&sim, &tenant, "invalid_request") {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let partner = &sim.fleet.partner;
+    let target = match auth {
+        Authority::Tenant(t) => t,
+        Authority::Multi => sim.fleet.partner_tenant(),
+    };
+    let Some(client_id) = q.get("client_id") else {
+        return missing("client_id");
+    };
+    if client_id.parse::<Guid>().ok() != Some(partner.client_id) {
+        return app_not_found(client_id, target);
+    }
+    let Some(redirect) = q.get("redirect_uri") else {
+        return missing("redirect_uri");
+    };
+    if !auth_code::redirect_allowed(redirect) {
+        return auth_code::redirect_mismatch(redirect, client_id);
+    }
+    let mode = q.get("response_mode").map(String::as_str).unwrap_or("query");
+    let state = q.get("state").map(String::as_str);
+    let back_with_error = |error: &str, code: u32, text: &str| {
+        let desc = format!("AADSTS{code}: {text}");
+        let mut params = vec![("error", error), ("error_description", desc.as_str())];
+        if let Some(s) = state {
+            params.push(("state", s));
+        }
+        auth_code::respond(redirect, mode, &params)
+    };
+    let response_type = q.get("response_type").map(String::as_str).unwrap_or("");
+    if response_type != "code" {
+        // [I] code; the error value is RFC 6749's.
+        return back_with_error(
+            "unsupported_response_type",
+            700054,
+            &format!("response_type '{response_type}' is not enabled for the application."),
+        );
+    }
+    let Some(scope) = q.get("scope") else {
+        return back_with_error(
+            "invalid_request",
+            900144,
+            "The request body must contain the following parameter: 'scope'.",
+        );
+    };
+    if let Err(s) = resource_of(scope) {
+        return back_with_error(
+            "invalid_scope",
+            70011,
+            &format!("The provided value for the input parameter 'scope' is not valid. The scope {s} is not valid."),
+        );
+    }
+    if let Err(r) = delegated_access(&sim, target, client_id) {
+        return r;
+    }
+    let challenge = q.get("code_challenge").map(|c| {
+        let method = q.get("code_challenge_method").cloned();
+        (c.clone(), method.unwrap_or_else(|| "plain".into()))
+    });
+    let code = auth_code::new_code();
+    sim.identity.auth_codes.lock().insert(
+        code.clone(),
+        auth_code::AuthCode {
+            client_id: partner.client_id,
+            redirect_uri: redirect.clone(),
+            scope: scope.clone(),
+            nonce: q.get("nonce").cloned(),
+            challenge,
+            expires: now_unix() + auth_code::CODE_LIFETIME_SECS,
+            redeemed: false,
+        },
+    );
+    let session = random_guid().to_string();
+    let mut params = vec![("code", code.as_str())];
+    if let Some(s) = state {
+        params.push(("state", s));
+    }
+    params.push(("session_state", session.as_str()));
+    auth_code::respond(redirect, mode, &params)
 }
 
 async fn device_login_page(State(sim): State<Arc<Sim>>) -> Html<String> {

@@ -602,3 +602,112 @@ async fn federated_assertion_from_the_trusted_issuer_is_accepted_others_are_not(
         .unwrap()
         .contains("Assertion Issuer: 'https://kubernetes.default.svc'"));
 }
+
+// ---------- authorization code (MSAL's interactive sign-in) ----------
+
+/// RFC 7636 appendix B's verifier and its S256 challenge.
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+/// Runs `/authorize` and returns the `Location` it redirects to.
+async fn authorize(sim: &RunningSim, tenant: &str, query: &[(&str, &str)]) -> (u16, String, String) {
+    let r = client()
+        .get(format!("{}/{tenant}/oauth2/v2.0/authorize", sim.base_url))
+        .query(query)
+        .send()
+        .await
+        .unwrap();
+    let s = r.status().as_u16();
+    let loc = r
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (s, loc, r.text().await.unwrap())
+}
+
+fn query_param(location: &str, key: &str) -> Option<String> {
+    url::Url::parse(location)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow: `/authorize` redirects
+/// with `code` and `state`; the code (PKCE, single use) redeems for tokens, and the ID token
+/// carries the `nonce` of the sign-in request.
+#[tokio::test]
+async fn authorization_code_with_pkce_returns_an_id_token_with_the_nonce_once() {
+    let sim = start_sim(1, Some(2)).await;
+    let cid = sim.sim.fleet.partner.client_id.to_string();
+    let redirect = "http://localhost:53111/";
+    let scope = "https://graph.microsoft.com/.default openid profile offline_access";
+    let q = [
+        ("client_id", cid.as_str()),
+        ("response_type", "code"),
+        ("redirect_uri", redirect),
+        ("scope", scope),
+        ("state", "st-42"),
+        ("nonce", "n-0S6_WzA2Mj"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ];
+    let (s, loc, _) = authorize(&sim, "organizations", &q).await;
+    assert_eq!(s, 302);
+    assert!(loc.starts_with(redirect), "{loc}");
+    assert_eq!(query_param(&loc, "state").as_deref(), Some("st-42"));
+    let code = query_param(&loc, "code").expect("code in the redirect");
+    let token_url = format!("{}/organizations/oauth2/v2.0/token", sim.base_url);
+    let redeem = |code: String, verifier: &'static str| {
+        let (token_url, cid) = (token_url.clone(), cid.clone());
+        async move {
+            post_form(
+                &token_url,
+                None,
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("client_id", &cid),
+                    ("code", &code),
+                    ("redirect_uri", redirect),
+                    ("code_verifier", verifier),
+                    ("scope", scope),
+                    ("client_info", "1"),
+                ],
+            )
+            .await
+        }
+    };
+    let (s, b) = redeem(code.clone(), VERIFIER).await;
+    assert_eq!(s, 200, "{b}");
+    assert!(b["refresh_token"].is_string() && b["client_info"].is_string());
+    let c = verify_id_token(&sim, b["id_token"].as_str().unwrap(), &cid).await;
+    assert_eq!(c["nonce"], "n-0S6_WzA2Mj");
+    assert_eq!(c["tid"], sim.sim.fleet.partner_tenant().id.to_string());
+    // Single use: AADSTS54005 (AzureAD/microsoft-identity-web#2612).
+    let (s, b) = redeem(code, VERIFIER).await;
+    assert_eq!(s, 400);
+    assert_aad(&b, "invalid_grant", 54005);
+    // A verifier that does not match the challenge: AADSTS501481.
+    let (_, loc, _) = authorize(&sim, "organizations", &q).await;
+    let (s, b) = redeem(query_param(&loc, "code").unwrap(), "not-the-verifier").await;
+    assert_eq!(s, 400);
+    assert_aad(&b, "invalid_grant", 501481);
+
+    // A redirect URI the app does not have is answered on the spot (AADSTS50011), not redirected.
+    let mut bad = q;
+    bad[2] = ("redirect_uri", "https://evil.example/cb");
+    let (s, loc, body) = authorize(&sim, "organizations", &bad).await;
+    assert_eq!(s, 400);
+    assert!(loc.is_empty());
+    assert_aad(&serde_json::from_str(&body).unwrap(), "invalid_request", 50011);
+    // form_post: an auto-submitting form carrying the code and state.
+    let mut fp = q.to_vec();
+    fp.push(("response_mode", "form_post"));
+    let (s, _, html) = authorize(&sim, "organizations", &fp).await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("name=\"code\"") && html.contains("value=\"st-42\""),
+        "{html}"
+    );
+}
