@@ -197,6 +197,19 @@ pub fn routes() -> Router<Arc<Sim>> {
         .route("/_sim/federated-token", post(federated_token))
 }
 
+/// Is `path` one of the identity platform's endpoints (root form or `/login` alias)? For the
+/// fault middleware, which gives identity requests `token_latency_ms` and AADSTS fault bodies.
+pub fn is_identity_path(path: &str) -> bool {
+    let rest = path.strip_prefix("/login").unwrap_or(path);
+    let mut segs = rest.trim_start_matches('/').splitn(2, '/');
+    let (Some(tenant), Some(tail)) = (segs.next(), segs.next()) else {
+        return false;
+    };
+    !tenant.is_empty()
+        && !matches!(tenant, "graph" | "partnercenter" | "_sim")
+        && (tail.starts_with("oauth2/v2.0/") || tail.starts_with("v2.0/.well-known/") || tail.starts_with("discovery/"))
+}
+
 /// `scheme://host` of the request, plus `/login` when it came in through the alias: the base
 /// under which this request's identity endpoints (and ID token issuers) live.
 pub fn identity_base(origin: &Origin, uri: &Uri) -> String {
@@ -1071,4 +1084,30 @@ async fn federated_token(State(sim): State<Arc<Sim>>, body: axum::body::Bytes) -
         "client_id": sim.fleet.partner.client_id.to_string(),
     }))
     .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_paths_at_the_root_and_under_the_alias() {
+        for p in [
+            "/contoso.onmicrosoft.com/oauth2/v2.0/token",
+            "/login/common/oauth2/v2.0/devicecode",
+            "/organizations/v2.0/.well-known/openid-configuration",
+            "/9f1c0a1e-0000-4000-8000-000000000000/discovery/v2.0/keys",
+        ] {
+            assert!(is_identity_path(p), "{p}");
+        }
+        for p in [
+            "/graph/v1.0/users",
+            "/partnercenter/v1/customers",
+            "/_sim/info",
+            "/login",
+            "/x",
+        ] {
+            assert!(!is_identity_path(p), "{p}");
+        }
+    }
 }

@@ -711,3 +711,37 @@ async fn authorization_code_with_pkce_returns_an_id_token_with_the_nonce_once() 
         "{html}"
     );
 }
+
+/// The assertions MSAL Python 1.39 sends (captured against the simulator): `x5t` base64url
+/// *with* padding and RS256, or `x5t#S256` (padded) with PS256 and `x5c`; `exp`/`iat` fractional,
+/// no `nbf`.
+#[tokio::test]
+async fn certificate_assertions_in_msal_pythons_shape_are_accepted() {
+    let sim = start_sim(1, Some(2)).await;
+    let partner = sim.sim.fleet.partner_tenant();
+    let cid = sim.sim.fleet.partner.client_id.to_string();
+    let cert = certificate(&sim).await;
+    let key = EncodingKey::from_rsa_pem(cert["private_key_pem"].as_str().unwrap().as_bytes()).unwrap();
+    let aud = format!("{}/{}/oauth2/v2.0/token", sim.base_url, partner.id);
+    let t = now() as f64 + 0.065;
+    let claims = json!({"aud": aud, "iss": cid, "sub": cid, "exp": t + 600.0, "iat": t,
+                        "jti": "19d00924-3096-4868-ab31-2513e66543dc"});
+    let pad = |s: &str| format!("{s}{}", "=".repeat((4 - s.len() % 4) % 4));
+    let mut rs = Header::new(Algorithm::RS256);
+    rs.x5t = Some(pad(cert["x5t"].as_str().unwrap()));
+    let mut ps = Header::new(Algorithm::PS256);
+    ps.x5t_s256 = Some(pad(cert["x5t#S256"].as_str().unwrap()));
+    ps.x5c = Some(vec!["MIIB".into()]);
+    for h in [rs, ps] {
+        let a = jsonwebtoken::encode(&h, &claims, &key).unwrap();
+        let (s, b) = assertion_grant(&sim, &partner.id.to_string(), &cid, &a).await;
+        assert_eq!(s, 200, "{:?}: {b}", h.alg);
+    }
+    // HS256 (a shared-secret MAC) is no certificate signature.
+    let mut hs = Header::new(Algorithm::HS256);
+    hs.x5t = Some(cert["x5t"].as_str().unwrap().to_owned());
+    let a = jsonwebtoken::encode(&hs, &claims, &EncodingKey::from_secret(b"secret")).unwrap();
+    let (s, b) = assertion_grant(&sim, &partner.id.to_string(), &cid, &a).await;
+    assert_eq!(s, 401);
+    assert_aad(&b, "invalid_client", 50027);
+}

@@ -169,10 +169,11 @@ struct AssertionClaims {
     iss: Option<String>,
     #[serde(default)]
     sub: Option<String>,
+    /// Seconds; MSAL Python sends fractional ones (`"exp": 1795628689.065`).
     #[serde(default)]
-    exp: Option<i64>,
+    exp: Option<f64>,
     #[serde(default)]
-    nbf: Option<i64>,
+    nbf: Option<f64>,
     #[serde(default)]
     jti: Option<String>,
 }
@@ -222,8 +223,8 @@ const SKEW_SECS: i64 = 300;
 
 fn check_lifetime(c: &AssertionClaims) -> Result<(), Response> {
     let now = now_unix();
-    let nbf = c.nbf.unwrap_or(0);
-    let Some(exp) = c.exp else {
+    let nbf = c.nbf.map(|x| x as i64).unwrap_or(0);
+    let Some(exp) = c.exp.map(|x| x as i64) else {
         return Err(invalid_jwt("Token does not contain an expiry claim."));
     };
     if exp <= now || nbf > now + SKEW_SECS {
@@ -275,7 +276,7 @@ pub fn validate(
         certificate_assertion(creds, &app, &client_id, &header, assertion, token_endpoints)
             .map(|()| (client_id, AssertionKind::Certificate))
     } else {
-        federated_assertion(creds, &app, &client_id, assertion, &unverified)
+        federated_assertion(creds, &app, &client_id, &header, assertion, &unverified)
             .map(|()| (client_id, AssertionKind::Federated))
     }
 }
@@ -302,9 +303,10 @@ fn certificate_assertion(
     }
     let cert = &creds.certificate;
     // The thumbprint the client says it used, as upper-case hex of SHA-1 (or SHA-256).
+    // base64url with or without padding: MSAL Python pads (`"x5t": "wxCy...KLE="`).
     let presented = match (header.x5t.as_deref(), header.x5t_s256.as_deref()) {
-        (Some(x5t), _) => Some((x5t == cert.x5t, x5t)),
-        (None, Some(s256)) => Some((s256 == cert.x5t_s256, s256)),
+        (Some(x5t), _) => Some((x5t.trim_end_matches('=') == cert.x5t, x5t)),
+        (None, Some(s256)) => Some((s256.trim_end_matches('=') == cert.x5t_s256, s256)),
         (None, None) => None,
     };
     let Some((known, raw)) = presented else {
@@ -312,7 +314,7 @@ fn certificate_assertion(
         return Err(invalid_jwt("No certificate thumbprint specified in token header."));
     };
     let hex: String = URL_SAFE_NO_PAD
-        .decode(raw)
+        .decode(raw.trim_end_matches('='))
         .map(|b| b.iter().map(|x| format!("{x:02X}")).collect())
         .unwrap_or_else(|_| raw.to_owned());
     if !known {
@@ -329,7 +331,7 @@ fn certificate_assertion(
             ),
         ));
     }
-    let mut v = Validation::new(Algorithm::RS256);
+    let mut v = Validation::new(signing_alg(header)?);
     v.validate_exp = false;
     v.validate_nbf = false;
     v.validate_aud = false;
@@ -385,10 +387,20 @@ fn certificate_assertion(
     Ok(())
 }
 
+/// RS256, or PS256 (RSA-PSS, which MSAL uses with `x5t#S256`); Entra accepts both [I: PS256
+/// observed from MSAL Python 1.39 with a `public_certificate`].
+fn signing_alg(header: &Header) -> Result<Algorithm, Response> {
+    match header.alg {
+        Algorithm::RS256 | Algorithm::PS256 => Ok(header.alg),
+        other => Err(invalid_jwt(&format!("Unsupported signing algorithm '{other:?}'."))),
+    }
+}
+
 fn federated_assertion(
     creds: &Credentials,
     app: &str,
     client_id: &str,
+    header: &Header,
     assertion: &str,
     unverified: &AssertionClaims,
 ) -> Result<(), Response> {
@@ -409,7 +421,7 @@ fn federated_assertion(
             ),
         ));
     }
-    let mut v = Validation::new(Algorithm::RS256);
+    let mut v = Validation::new(signing_alg(header)?);
     v.validate_exp = false;
     v.validate_nbf = false;
     v.validate_aud = false;
