@@ -82,6 +82,11 @@ impl Keys {
     }
 
     pub fn sign(&self, claims: &Claims) -> String {
+        self.sign_claims(claims)
+    }
+
+    /// Signs any claims set (access or ID token) with the published key (`kid` in the header).
+    pub fn sign_claims<T: Serialize>(&self, claims: &T) -> String {
         let mut h = Header::new(Algorithm::RS256);
         h.kid = Some(self.kid.clone());
         h.typ = Some("JWT".into());
@@ -107,6 +112,8 @@ impl Keys {
     }
 }
 
+/// The simulator's "now" in Unix seconds: the one place identity and auth read the wall clock
+/// (to be redirected to the simulator's injectable clock).
 pub fn now_unix() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

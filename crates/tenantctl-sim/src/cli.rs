@@ -65,6 +65,18 @@ pub struct ServeArgs {
     /// Keep the world's changes in DIR/state.json across runs (a sandbox that remembers).
     #[arg(long, value_name = "DIR")]
     state_dir: Option<std::path::PathBuf>,
+    /// Serve https with a throwaway CA created at start (its PEM path is `ca_file` in the ready line).
+    #[arg(long)]
+    tls: bool,
+    /// Serve https with this PEM certificate (chain) instead of a generated one (with --tls-key).
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<std::path::PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
+    /// Directory to write the generated CA certificate to (default: a new temp directory).
+    #[arg(long)]
+    tls_dir: Option<std::path::PathBuf>,
 }
 
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -132,6 +144,14 @@ impl ServeArgs {
             enabled: !self.no_throttle,
             scale: self.throttle_scale,
         };
+        if self.tls || self.tls_cert.is_some() {
+            c.tls = Some(crate::tls::TlsOptions {
+                cert_file: self.tls_cert.clone(),
+                key_file: self.tls_key.clone(),
+                dir: self.tls_dir.clone(),
+                ca_file: None,
+            });
+        }
         Ok(c)
     }
 }

@@ -1,5 +1,10 @@
 //! Microsoft identity platform v2.0 endpoints, as a CSP partner's tools use them.
 //!
+//! Served where Microsoft has them, at the root of the server (`/{tenant}/oauth2/v2.0/token`, so a
+//! client whose authority is `https://127.0.0.1:PORT/{tenant}` derives the tenant from the path as
+//! MSAL does), and under the `/login` prefix as an alias. Every URL the endpoints emit (discovery
+//! document, `verification_uri`, ID token `iss`) is built from the request's [`Origin`].
+//!
 //! - `POST /login/{tenant}/oauth2/v2.0/token`: `client_credentials`, `refresh_token` (rotating,
 //!   the Secure Application Model path into customer tenants under GDAP) and the device code grant
 //!   (learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow,
@@ -11,13 +16,18 @@
 //! Errors follow `reference-error-codes`: `error`, `error_description` starting with the AADSTS
 //! code, `error_codes`, `timestamp`, `trace_id`, `correlation_id`.
 
+pub mod assertion;
+pub mod auth_code;
+pub mod id_token;
+
 use crate::auth::{audience_for_scope, mint, now_unix, TokenRequest, AUD_EXCHANGE, AUD_GRAPH};
 use crate::errors::aad_error;
 use crate::fleet::{secret_string, Fleet, Tenant, TenantKind};
 use crate::ids::{random_guid, Guid};
+use crate::origin::Origin;
 use crate::server::Sim;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
@@ -65,6 +75,9 @@ pub struct IdentityState {
     /// Simulated clock offset for refresh-token inactivity (`/_sim/identity/refresh-tokens/expire`).
     inactivity_offset: Mutex<i64>,
     device_codes: Mutex<HashMap<String, DeviceCode>>,
+    auth_codes: Mutex<HashMap<String, auth_code::AuthCode>>,
+    /// The app's registered certificate and federated credential (client assertions).
+    pub credentials: assertion::Credentials,
 }
 
 impl IdentityState {
@@ -84,6 +97,8 @@ impl IdentityState {
             tokens_valid_from: Mutex::new(0),
             inactivity_offset: Mutex::new(0),
             device_codes: Mutex::new(HashMap::new()),
+            auth_codes: Mutex::new(HashMap::new()),
+            credentials: assertion::Credentials::new(fleet.partner.client_id, &fleet.partner_tenant().initial_domain),
         }
     }
 
@@ -157,19 +172,65 @@ impl IdentityState {
     }
 }
 
+/// The display name of the partner's service account in ID tokens.
+pub const SERVICE_ACCOUNT_NAME: &str = "tenantctl SAM service account";
+
 pub fn routes() -> Router<Arc<Sim>> {
-    Router::new()
-        .route("/login/{tenant}/oauth2/v2.0/token", post(token))
-        .route("/login/{tenant}/oauth2/v2.0/devicecode", post(device_code))
-        .route(
-            "/login/{tenant}/v2.0/.well-known/openid-configuration",
-            get(openid_configuration),
-        )
-        .route("/login/{tenant}/discovery/v2.0/keys", get(jwks))
-        .route("/_sim/devicelogin", get(device_login_page).post(device_login_submit))
+    let mut r = Router::new();
+    // At the root where Microsoft has them, and under `/login` (the original alias).
+    for prefix in ["", "/login"] {
+        r = r
+            .route(&format!("{prefix}/{{tenant}}/oauth2/v2.0/token"), post(token))
+            .route(
+                &format!("{prefix}/{{tenant}}/oauth2/v2.0/devicecode"),
+                post(device_code),
+            )
+            .route(
+                &format!("{prefix}/{{tenant}}/v2.0/.well-known/openid-configuration"),
+                get(openid_configuration),
+            )
+            .route(&format!("{prefix}/{{tenant}}/discovery/v2.0/keys"), get(jwks))
+            .route(&format!("{prefix}/{{tenant}}/oauth2/v2.0/authorize"), get(authorize));
+    }
+    r.route("/_sim/devicelogin", get(device_login_page).post(device_login_submit))
+        .route("/_sim/credentials/certificate", get(credentials_certificate))
+        .route("/_sim/federated-token", post(federated_token))
 }
 
-fn fmt_ts(unix: i64) -> String {
+/// Is `path` one of the identity platform's endpoints (root form or `/login` alias)? For the
+/// fault middleware, which gives identity requests `token_latency_ms` and AADSTS fault bodies.
+pub fn is_identity_path(path: &str) -> bool {
+    let rest = path.strip_prefix("/login").unwrap_or(path);
+    let mut segs = rest.trim_start_matches('/').splitn(2, '/');
+    let (Some(tenant), Some(tail)) = (segs.next(), segs.next()) else {
+        return false;
+    };
+    !tenant.is_empty()
+        && !matches!(tenant, "graph" | "partnercenter" | "_sim")
+        && (tail.starts_with("oauth2/v2.0/") || tail.starts_with("v2.0/.well-known/") || tail.starts_with("discovery/"))
+}
+
+/// `scheme://host` of the request, plus `/login` when it came in through the alias: the base
+/// under which this request's identity endpoints (and ID token issuers) live.
+pub fn identity_base(origin: &Origin, uri: &Uri) -> String {
+    if uri.path().starts_with("/login/") {
+        format!("{}/login", origin.base())
+    } else {
+        origin.base()
+    }
+}
+
+/// The `iss` of ID tokens and the discovery document for tenant `tid` under `base`.
+pub fn issuer(base: &str, tid: &str) -> String {
+    format!("{base}/{tid}/v2.0")
+}
+
+/// The ready line's identity fields: the registered certificate's thumbprint.
+pub fn extend_ready_info(sim: &Sim, v: &mut serde_json::Value) {
+    v["client_certificate_thumbprint"] = json!(sim.identity.credentials.certificate.thumbprint);
+}
+
+pub(crate) fn fmt_ts(unix: i64) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp(unix).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     format!(
         "{:02}/{:02}/{:04} {:02}:{:02}:{:02}",
@@ -183,13 +244,17 @@ fn fmt_ts(unix: i64) -> String {
 }
 
 /// Where `{tenant}` in the path points.
+#[derive(Clone, Copy)]
 enum Authority<'a> {
     Tenant(&'a Tenant),
     /// `common` / `organizations`: the user's home tenant decides.
     Multi,
 }
 
-fn authority<'a>(sim: &'a Sim, key: &str) -> Result<Authority<'a>, Response> {
+/// Resolves `{tenant}`; an unknown one answers AADSTS90002 with `error` = `error_name`
+/// (`invalid_tenant` on discovery, as Entra answers it — Azure/azure-cli#22145 quotes the body —
+/// and `invalid_request` on the token endpoints).
+fn authority<'a>(sim: &'a Sim, key: &str, error_name: &str) -> Result<Authority<'a>, Response> {
     let k = key.to_ascii_lowercase();
     if k == "common" || k == "organizations" {
         return Ok(Authority::Multi);
@@ -198,7 +263,7 @@ fn authority<'a>(sim: &'a Sim, key: &str) -> Result<Authority<'a>, Response> {
         Some(t) => Ok(Authority::Tenant(t)),
         None => Err(aad_error(
             StatusCode::BAD_REQUEST,
-            "invalid_request",
+            error_name,
             90002,
             &format!(
                 "Tenant '{key}' not found. Check to make sure you have the correct tenant ID and are signing into the \
@@ -296,23 +361,68 @@ fn invalid_scope(scope: &str) -> Response {
 async fn token(
     State(sim): State<Arc<Sim>>,
     Path(tenant): Path<String>,
+    origin: Origin,
+    uri: Uri,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     let Some(grant) = form.get("grant_type").map(String::as_str) else {
         return missing("grant_type");
     };
-    let auth = match authority(&sim, &tenant) {
+    let auth = match authority(&sim, &tenant, "invalid_request") {
         Ok(a) => a,
         Err(r) => return r,
     };
+    let base = identity_base(&origin, &uri);
+    let partner = &sim.fleet.partner;
     let (client_id, secret) = client_credentials_of(&form, &headers);
+    // Client authentication by assertion (certificate or federated credential).
+    let mut assertion_ok = false;
+    let client_id = match form.get("client_assertion_type") {
+        None => client_id,
+        Some(ty) if ty != assertion::JWT_BEARER => {
+            // [I] code and text.
+            return aad_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                50027,
+                &format!("Invalid JWT token. Unsupported client_assertion_type '{ty}'."),
+            );
+        }
+        Some(_) => {
+            let Some(a) = form.get("client_assertion") else {
+                return missing("client_assertion");
+            };
+            let mut endpoints = vec![format!("{base}/{tenant}/oauth2/v2.0/token")];
+            if let Authority::Tenant(t) = &auth {
+                endpoints.push(format!("{base}/{}/oauth2/v2.0/token", t.id));
+            }
+            match assertion::validate(
+                &sim.identity.credentials,
+                partner.client_id,
+                client_id.as_deref(),
+                a,
+                &endpoints,
+            ) {
+                Ok((id, _)) => {
+                    assertion_ok = true;
+                    Some(id)
+                }
+                Err(r) => return r,
+            }
+        }
+    };
     let Some(client_id) = client_id else {
         return missing("client_id");
     };
-    let partner = &sim.fleet.partner;
     let app_known = client_id.parse::<Guid>().ok() == Some(partner.client_id);
     let home = sim.fleet.partner_tenant();
+    let id_ctx = |scope: &str| IdTokenContext {
+        base: base.clone(),
+        wants_id_token: id_token::wants_id_token(scope),
+        client_info: form.get("client_info").is_some_and(|v| v == "1"),
+        nonce: None,
+    };
     match grant {
         "client_credentials" => {
             let Authority::Tenant(t) = auth else {
@@ -328,6 +438,7 @@ async fn token(
                 return app_not_found(&client_id, t);
             }
             match secret {
+                None if assertion_ok => {}
                 None => {
                     return aad_error(
                         StatusCode::UNAUTHORIZED,
@@ -456,7 +567,7 @@ async fn token(
             if let Err(r) = delegated_access(&sim, target, &client_id) {
                 return r;
             }
-            delegated_response(&sim, target, aud, true)
+            delegated_response(&sim, target, aud, true, &id_ctx(&scope))
         }
         "urn:ietf:params:oauth:grant-type:device_code" => {
             let Some(code) = form.get("device_code") else {
@@ -534,7 +645,38 @@ async fn token(
             }
             // A refresh token comes back from the device code grant only with `offline_access`.
             let offline = dc.scope.split_whitespace().any(|s| s == "offline_access");
-            delegated_response(&sim, target, aud, offline)
+            delegated_response(&sim, target, aud, offline, &id_ctx(&dc.scope))
+        }
+        "authorization_code" => {
+            let target = match auth {
+                Authority::Tenant(t) => t,
+                Authority::Multi => home,
+            };
+            if !app_known {
+                return app_not_found(&client_id, target);
+            }
+            if let Some(s) = &secret {
+                if *s != partner.client_secret {
+                    return bad_secret(&client_id);
+                }
+            }
+            let redeemed = auth_code::redeem(&mut sim.identity.auth_codes.lock(), &form, &client_id);
+            let ac = match redeemed {
+                Ok(c) => c,
+                Err(r) => return r,
+            };
+            let aud = match resource_of(&ac.scope) {
+                Ok(Some(a)) => a,
+                Ok(None) => AUD_GRAPH,
+                Err(s) => return resource_not_found(&s, target),
+            };
+            if let Err(r) = delegated_access(&sim, target, &client_id) {
+                return r;
+            }
+            let offline = ac.scope.split_whitespace().any(|s| s == "offline_access");
+            let mut idc = id_ctx(&ac.scope);
+            idc.nonce = ac.nonce.clone();
+            delegated_response(&sim, target, aud, offline, &idc)
         }
         other => aad_error(
             StatusCode::BAD_REQUEST,
@@ -602,8 +744,26 @@ fn delegated_access(sim: &Sim, t: &Tenant, client_id: &str) -> Result<(), Respon
     Ok(())
 }
 
-/// A delegated token for the partner's service account, with a rotated refresh token.
-fn delegated_response(sim: &Sim, t: &Tenant, aud: &'static str, issue_refresh_token: bool) -> Response {
+/// What decides the ID token and `client_info` of a delegated response.
+struct IdTokenContext {
+    /// [`identity_base`] of the request: ID tokens' `iss` lives under it.
+    base: String,
+    /// `openid` was in the scope.
+    wants_id_token: bool,
+    /// `client_info=1` was sent.
+    client_info: bool,
+    nonce: Option<String>,
+}
+
+/// A delegated token for the partner's service account, with a rotated refresh token, and an
+/// ID token / `client_info` when asked for.
+fn delegated_response(
+    sim: &Sim,
+    t: &Tenant,
+    aud: &'static str,
+    issue_refresh_token: bool,
+    idc: &IdTokenContext,
+) -> Response {
     let partner = &sim.fleet.partner;
     let lifetime = sim.token_lifetime();
     let at = mint(
@@ -635,15 +795,38 @@ fn delegated_response(sim: &Sim, t: &Tenant, aud: &'static str, issue_refresh_to
     if issue_refresh_token {
         body["refresh_token"] = json!(sim.identity.issue_refresh_token(partner.client_id));
     }
+    if idc.wants_id_token {
+        body["id_token"] = json!(id_token::mint_id_token(
+            &sim.keys,
+            &id_token::IdTokenRequest {
+                issuer: issuer(&idc.base, &t.id.to_string()),
+                client_id: partner.client_id,
+                tenant_id: t.id,
+                oid: partner.service_account_id,
+                upn: &partner.service_account_upn,
+                name: SERVICE_ACCOUNT_NAME,
+                nonce: idc.nonce.as_deref(),
+                lifetime_secs: 3600,
+            },
+        ));
+    }
+    if idc.client_info {
+        // The account's home: the partner tenant, whichever tenant the token is for.
+        body["client_info"] = json!(id_token::client_info(
+            partner.service_account_id,
+            sim.fleet.partner_tenant().id
+        ));
+    }
     Json(body).into_response()
 }
 
 async fn device_code(
     State(sim): State<Arc<Sim>>,
     Path(tenant): Path<String>,
+    origin: Origin,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    if let Err(r) = authority(&sim, &tenant) {
+    if let Err(r) = authority(&sim, &tenant, "invalid_request") {
         return r;
     }
     let Some(client_id) = form.get("client_id") else {
@@ -680,7 +863,7 @@ async fn device_code(
         },
     );
     // The sandbox's "browser": its own sign-in page stands in for microsoft.com/devicelogin.
-    let verification_uri = format!("{}/_sim/devicelogin", sim.base_url);
+    let verification_uri = format!("{}/_sim/devicelogin", origin.base());
     Json(json!({
         "user_code": user_code,
         "device_code": device_code,
@@ -690,6 +873,97 @@ async fn device_code(
         "message": format!("To sign in, use a web browser to open the page {verification_uri} and enter the code {user_code} to authenticate."),
     }))
     .into_response()
+}
+
+/// `GET /{tenant}/oauth2/v2.0/authorize`: signs the service account in and redirects back with
+/// a code (see [`auth_code`]). Errors about the client or redirect URI are answered here (Entra
+/// shows them on its own page); errors about the request go back to the redirect URI.
+async fn authorize(
+    State(sim): State<Arc<Sim>>,
+    Path(tenant): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let auth = match authority(&sim, &tenant, "invalid_request") {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let partner = &sim.fleet.partner;
+    let target = match auth {
+        Authority::Tenant(t) => t,
+        Authority::Multi => sim.fleet.partner_tenant(),
+    };
+    let Some(client_id) = q.get("client_id") else {
+        return missing("client_id");
+    };
+    if client_id.parse::<Guid>().ok() != Some(partner.client_id) {
+        return app_not_found(client_id, target);
+    }
+    let Some(redirect) = q.get("redirect_uri") else {
+        return missing("redirect_uri");
+    };
+    if !auth_code::redirect_allowed(redirect) {
+        return auth_code::redirect_mismatch(redirect, client_id);
+    }
+    let mode = q.get("response_mode").map(String::as_str).unwrap_or("query");
+    let state = q.get("state").map(String::as_str);
+    let back_with_error = |error: &str, code: u32, text: &str| {
+        let desc = format!("AADSTS{code}: {text}");
+        let mut params = vec![("error", error), ("error_description", desc.as_str())];
+        if let Some(s) = state {
+            params.push(("state", s));
+        }
+        auth_code::respond(redirect, mode, &params)
+    };
+    let response_type = q.get("response_type").map(String::as_str).unwrap_or("");
+    if response_type != "code" {
+        // [I] code; the error value is RFC 6749's.
+        return back_with_error(
+            "unsupported_response_type",
+            700054,
+            &format!("response_type '{response_type}' is not enabled for the application."),
+        );
+    }
+    let Some(scope) = q.get("scope") else {
+        return back_with_error(
+            "invalid_request",
+            900144,
+            "The request body must contain the following parameter: 'scope'.",
+        );
+    };
+    if let Err(s) = resource_of(scope) {
+        return back_with_error(
+            "invalid_scope",
+            70011,
+            &format!("The provided value for the input parameter 'scope' is not valid. The scope {s} is not valid."),
+        );
+    }
+    if let Err(r) = delegated_access(&sim, target, client_id) {
+        return r;
+    }
+    let challenge = q.get("code_challenge").map(|c| {
+        let method = q.get("code_challenge_method").cloned();
+        (c.clone(), method.unwrap_or_else(|| "plain".into()))
+    });
+    let code = auth_code::new_code();
+    sim.identity.auth_codes.lock().insert(
+        code.clone(),
+        auth_code::AuthCode {
+            client_id: partner.client_id,
+            redirect_uri: redirect.clone(),
+            scope: scope.clone(),
+            nonce: q.get("nonce").cloned(),
+            challenge,
+            expires: now_unix() + auth_code::CODE_LIFETIME_SECS,
+            redeemed: false,
+        },
+    );
+    let session = random_guid().to_string();
+    let mut params = vec![("code", code.as_str())];
+    if let Some(s) = state {
+        params.push(("state", s));
+    }
+    params.push(("session_state", session.as_str()));
+    auth_code::respond(redirect, mode, &params)
 }
 
 async fn device_login_page(State(sim): State<Arc<Sim>>) -> Html<String> {
@@ -720,13 +994,20 @@ async fn device_login_submit(State(sim): State<Arc<Sim>>, Form(form): Form<HashM
     }
 }
 
-async fn openid_configuration(State(sim): State<Arc<Sim>>, Path(tenant): Path<String>) -> Response {
-    let id = match authority(&sim, &tenant) {
+/// The OpenID Connect discovery document, its endpoints under the request's origin (and
+/// `/login` when asked through the alias), its `issuer` the one ID tokens carry.
+async fn openid_configuration(
+    State(sim): State<Arc<Sim>>,
+    Path(tenant): Path<String>,
+    origin: Origin,
+    uri: Uri,
+) -> Response {
+    let id = match authority(&sim, &tenant, "invalid_tenant") {
         Ok(Authority::Tenant(t)) => t.id.to_string(),
         Ok(Authority::Multi) => "{tenantid}".to_owned(),
         Err(r) => return r,
     };
-    let base = format!("{}/login", sim.base_url);
+    let base = identity_base(&origin, &uri);
     Json(json!({
         "token_endpoint": format!("{base}/{tenant}/oauth2/v2.0/token"),
         "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
@@ -736,9 +1017,9 @@ async fn openid_configuration(State(sim): State<Arc<Sim>>, Path(tenant): Path<St
         "id_token_signing_alg_values_supported": ["RS256"],
         "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
-        "issuer": format!("https://login.microsoftonline.com/{id}/v2.0"),
+        "issuer": issuer(&base, &id),
         "request_uri_parameter_supported": false,
-        "userinfo_endpoint": "https://graph.microsoft.com/oidc/userinfo",
+        "userinfo_endpoint": format!("{}/graph/oidc/userinfo", origin.base()),
         "authorization_endpoint": format!("{base}/{tenant}/oauth2/v2.0/authorize"),
         "device_authorization_endpoint": format!("{base}/{tenant}/oauth2/v2.0/devicecode"),
         "http_logout_supported": true,
@@ -754,4 +1035,79 @@ async fn openid_configuration(State(sim): State<Arc<Sim>>, Path(tenant): Path<St
 
 async fn jwks(State(sim): State<Arc<Sim>>) -> Response {
     Json(json!({ "keys": [sim.keys.jwk.clone()] })).into_response()
+}
+
+/// `GET /_sim/credentials/certificate`: the certificate registered on the partner's app and its
+/// private key (PEM), for clients that authenticate with a certificate assertion.
+async fn credentials_certificate(State(sim): State<Arc<Sim>>) -> Response {
+    Json(
+        sim.identity
+            .credentials
+            .certificate
+            .describe(sim.fleet.partner.client_id),
+    )
+    .into_response()
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct FederatedTokenRequest {
+    subject: Option<String>,
+    audience: Option<String>,
+    lifetime_secs: Option<i64>,
+}
+
+/// `POST /_sim/federated-token`: a GitHub-Actions-style OIDC token from the simulated external
+/// issuer (what `AZURE_FEDERATED_TOKEN_FILE` holds). By default for the subject and audience the
+/// app's federated credential trusts; a JSON body may ask for others (to test refusals).
+async fn federated_token(State(sim): State<Arc<Sim>>, body: axum::body::Bytes) -> Response {
+    let req: FederatedTokenRequest = if body.is_empty() {
+        FederatedTokenRequest::default()
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(r) => r,
+            Err(e) => return (StatusCode::BAD_REQUEST, Json(json!({ "error": e.to_string() }))).into_response(),
+        }
+    };
+    let creds = &sim.identity.credentials;
+    let fic = &creds.federated;
+    let subject = req.subject.unwrap_or_else(|| fic.subject.clone());
+    let audience = req.audience.unwrap_or_else(|| fic.audience.clone());
+    let token = creds
+        .federation_issuer
+        .mint(&subject, &audience, req.lifetime_secs.unwrap_or(600));
+    Json(json!({
+        "token": token,
+        "issuer": fic.issuer,
+        "subject": subject,
+        "audience": audience,
+        "client_id": sim.fleet.partner.client_id.to_string(),
+    }))
+    .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_paths_at_the_root_and_under_the_alias() {
+        for p in [
+            "/contoso.onmicrosoft.com/oauth2/v2.0/token",
+            "/login/common/oauth2/v2.0/devicecode",
+            "/organizations/v2.0/.well-known/openid-configuration",
+            "/9f1c0a1e-0000-4000-8000-000000000000/discovery/v2.0/keys",
+        ] {
+            assert!(is_identity_path(p), "{p}");
+        }
+        for p in [
+            "/graph/v1.0/users",
+            "/partnercenter/v1/customers",
+            "/_sim/info",
+            "/login",
+            "/x",
+        ] {
+            assert!(!is_identity_path(p), "{p}");
+        }
+    }
 }

@@ -13,14 +13,17 @@
 #![allow(clippy::result_large_err)]
 
 pub mod auth;
+pub mod batch;
 pub mod cli;
 pub mod control;
 pub mod identity;
 pub mod ids;
+pub mod origin;
 pub mod platform;
 pub mod server;
 pub mod services;
 pub mod state;
+pub mod tls;
 pub mod world;
 
 // The paths modules had before the split, kept for callers (and identity.rs).

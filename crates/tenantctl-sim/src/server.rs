@@ -32,6 +32,7 @@ pub fn router(sim: Arc<Sim>) -> Router {
     Router::new()
         .merge(crate::identity::routes())
         .merge(graph::routes())
+        .merge(crate::batch::routes())
         .merge(partner_center::routes())
         .merge(crate::control::routes())
         .route_layer(axum::middleware::from_fn_with_state(
@@ -169,7 +170,12 @@ pub async fn build(cfg: SimConfig, base_url: String) -> std::io::Result<Arc<Sim>
 /// Generates the fleet, loads the saved state (`cfg.state_dir`), binds the socket and serves
 /// in a background task. A state file of another fleet, or a corrupt one, is refused with
 /// `ErrorKind::InvalidData` and a message saying which.
-pub async fn start(cfg: SimConfig) -> std::io::Result<RunningSim> {
+pub async fn start(mut cfg: SimConfig) -> std::io::Result<RunningSim> {
+    // TLS: certificates first, so a bad --tls-cert fails before binding.
+    let tls = match cfg.tls.as_mut() {
+        Some(o) => Some(crate::tls::prepare(o, cfg.bind)?),
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(cfg.bind, cfg.port)).await?;
     let addr = listener.local_addr()?;
     let host = match addr.ip() {
@@ -177,17 +183,17 @@ pub async fn start(cfg: SimConfig) -> std::io::Result<RunningSim> {
         IpAddr::V4(ip) if ip.is_unspecified() => "127.0.0.1".to_owned(),
         ip => ip.to_string(),
     };
-    let base_url = format!("http://{host}:{}", addr.port());
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let base_url = format!("{scheme}://{host}:{}", addr.port());
     let sim = build(cfg, base_url.clone()).await?;
-    let app = router(sim.clone());
+    // Requests learn their scheme and default host (absolute URLs follow the request's origin).
+    let listener_info = crate::origin::ListenerInfo {
+        https: tls.is_some(),
+        authority: format!("{host}:{}", addr.port()),
+    };
+    let app = crate::origin::layer(router(sim.clone()), listener_info);
     let (tx, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await;
-    });
+    let task = crate::tls::spawn_server(listener, app, tls.map(|t| t.config), rx)?;
     Ok(RunningSim {
         sim,
         addr,

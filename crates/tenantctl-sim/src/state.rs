@@ -37,6 +37,8 @@ pub struct SimConfig {
     pub clock: Clock,
     /// Where the world's changes are kept between runs (`state.json`); none: forgotten on exit.
     pub state_dir: Option<PathBuf>,
+    /// Serve https (`serve --tls`); `start` fills in `ca_file` when it generates a CA.
+    pub tls: Option<crate::tls::TlsOptions>,
 }
 
 impl SimConfig {
@@ -53,6 +55,7 @@ impl SimConfig {
             fault_seed: seed,
             clock: Clock::system(),
             state_dir: None,
+            tls: None,
         }
     }
 }
@@ -100,7 +103,7 @@ impl Sim {
     /// The ready line's content: where the simulator is and how to sign in.
     pub fn ready_info(&self) -> serde_json::Value {
         let f = &self.fleet;
-        serde_json::json!({
+        let mut v = serde_json::json!({
             "base_url": self.base_url,
             "partner_tenant_id": f.partner_tenant().id.to_string(),
             "partner_domain": f.partner_tenant().initial_domain,
@@ -109,7 +112,11 @@ impl Sim {
             "refresh_token": f.partner.initial_refresh_token,
             "tenants": f.customers().len(),
             "users": f.total_users(),
-        })
+        });
+        // Certificate thumbprint, and `ca_file` in TLS mode.
+        crate::identity::extend_ready_info(self, &mut v);
+        crate::tls::extend_ready_info(&self.initial, &mut v);
+        v
     }
 
     /// The simulator's clock: every "now" of the platform (throttle refill, faults, created

@@ -2,13 +2,13 @@
 //! Ctrl-C, closed pipes, the status report and the exit code, and the question before writes.
 
 use crate::args::{FanoutArgs, FormatArg, Global, OutputArgs};
-use tenantctl_output::{self as output, Format, OutputSpec, Sink};
 use crate::progress::Progress;
 use anyhow::{anyhow, bail, Context, Result};
 use std::io::{IsTerminal, Write};
 use tenantctl_core::rows::{Column, Row, Tenanted};
 use tenantctl_core::TenantStatus;
 use tenantctl_ops::{Flow, RunOptions, Session, Stop, Summary, TenantResult};
+use tenantctl_output::{self as output, Format, OutputSpec, Sink};
 
 /// Exit code of an interrupted run (128 + SIGINT), as shells report it.
 pub const EXIT_INTERRUPTED: i32 = 130;

@@ -56,6 +56,8 @@ pub struct GraphCall<S> {
     pub ids: RequestIds,
     /// `ConsistencyLevel: eventual` was sent.
     pub eventual: bool,
+    /// Scheme and host the request came in on: absolute URLs (`@odata.nextLink`) use it.
+    pub base: String,
     _side: PhantomData<S>,
 }
 
@@ -78,12 +80,14 @@ impl<S: Side> FromRequestParts<Arc<Sim>> for GraphCall<S> {
             .get("consistencylevel")
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("eventual"));
+        let base = crate::origin::Origin::from_parts(&parts.headers, &parts.extensions, &parts.uri).base();
         Ok(GraphCall {
             sim: sim.clone(),
             tenant: t.idx,
             caller,
             ids,
             eventual,
+            base,
             _side: PhantomData,
         })
     }

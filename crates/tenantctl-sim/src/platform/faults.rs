@@ -127,7 +127,7 @@ enum Service {
 }
 
 fn service_of(path: &str) -> Service {
-    if path.starts_with("/login") {
+    if path.starts_with("/login") || crate::identity::is_identity_path(path) {
         Service::Identity
     } else if path.starts_with("/graph") {
         Service::Graph

@@ -81,10 +81,9 @@ async fn client_credentials_issue_an_rs256_app_token_verifiable_with_the_publish
         .await
         .unwrap();
     assert!(cfg["token_endpoint"].as_str().unwrap().ends_with("/oauth2/v2.0/token"));
-    assert_eq!(
-        cfg["issuer"],
-        format!("https://login.microsoftonline.com/{}/v2.0", partner.id)
-    );
+    // The issuer lives on the simulator's origin (here through the `/login` alias), as the ID
+    // tokens' `iss` does: MSAL checks that the issuer matches the authority's host.
+    assert_eq!(cfg["issuer"], format!("{}/login/{}/v2.0", sim.base_url, partner.id));
     let jwks: Value = client()
         .get(cfg["jwks_uri"].as_str().unwrap())
         .send()

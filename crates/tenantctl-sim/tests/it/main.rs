@@ -2,6 +2,7 @@
 
 mod common;
 
+mod batch;
 mod binary;
 mod clock;
 mod contract;
@@ -13,5 +14,7 @@ mod graph_shapes;
 mod graph_throttle;
 mod graph_writes;
 mod identity;
+mod identity_v2;
 mod partner_center;
 mod persistence;
+mod tls;

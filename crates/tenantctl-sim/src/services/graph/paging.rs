@@ -101,7 +101,7 @@ pub fn page<S>(
             "@odata.nextLink".into(),
             Value::String(format!(
                 "{}/graph/v1.0/{}?{carried}{sep}$skiptoken={tok}",
-                call.sim.base_url, l.path
+                call.base, l.path
             )),
         );
     }
