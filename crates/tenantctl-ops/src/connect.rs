@@ -20,7 +20,7 @@ use std::sync::Arc;
 use tenantctl_transport::api::Api;
 use tenantctl_transport::cloud::{CloudName, Endpoints};
 use tenantctl_transport::http::{Executor, RetryPolicy};
-use tenantctl_transport::token::{Credential, RefreshTokenStore, Secret, TokenProvider};
+use tenantctl_transport::token::{app_credential_from_env, Credential, RefreshTokenStore, Secret, TokenProvider};
 
 /// One profile of `config.toml`.
 #[derive(Deserialize, Debug, Default, Clone)]
@@ -115,13 +115,21 @@ pub struct Conn {
 #[derive(Clone, Debug, Default)]
 pub struct ConnectOptions {
     pub sandbox: bool,
+    /// An extra trusted root CA (PEM).
+    pub ca_file: Option<PathBuf>,
     pub endpoint: Option<String>,
     pub cloud: Option<String>,
     pub profile: String,
 }
 
-pub fn executor() -> Executor {
-    Executor::new(RetryPolicy::default())
+/// The HTTP executor; `ca_file` (`--ca-file`/`TENANTCTL_CA_FILE`) adds a trusted root (e.g. the
+/// CA of `tenantctl sim serve --tls`) to the built-in ones, never "accept any certificate".
+pub fn executor(ca_file: Option<&Path>) -> Result<Executor> {
+    let mut b = Executor::builder().policy(RetryPolicy::default());
+    if let Some(p) = ca_file {
+        b = b.ca_file(p);
+    }
+    b.build().map_err(|e| anyhow!("{e}"))
 }
 
 /// The sandbox simulator: seed 1, 30 customers, no added latency; its changes are kept in
@@ -224,6 +232,17 @@ pub async fn connect(a: &ConnectOptions) -> Result<Conn> {
         },
     };
     let credential = match (rt, secret) {
+        // No refresh token and no secret: a certificate or a federated token (workload
+        // identity), as azure-identity's EnvironmentCredential reads them.
+        (None, None) if sandbox.is_none() => match app_credential_from_env(|k| env(k))
+            .map_err(|e| anyhow!("AZURE_CLIENT_CERTIFICATE_PATH: {e}"))?
+        {
+            Some(c) => c,
+            None => bail!(
+                "no credentials: run `tenantctl login`, or set TENANTCTL_REFRESH_TOKEN, AZURE_CLIENT_SECRET, \
+                 AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE (README: 'Set up a real partner'); or try --sandbox"
+            ),
+        },
         (Some(rt), secret) => Credential::RefreshToken {
             client_id: t.client_id.clone(),
             secret: secret.map(Secret::new),
@@ -238,7 +257,7 @@ pub async fn connect(a: &ConnectOptions) -> Result<Conn> {
              (README: 'Set up a real partner'); or try --sandbox"
         ),
     };
-    let exec = executor();
+    let exec = executor(a.ca_file.as_deref())?;
     let tokens = Arc::new(TokenProvider::new(t.endpoints.clone(), credential, exec.clone()));
     Ok(Conn {
         api: Api::new(exec, tokens),

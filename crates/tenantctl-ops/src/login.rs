@@ -19,7 +19,7 @@ pub async fn device_code(o: &ConnectOptions, prompt: impl Fn(&str, &str)) -> Res
         None
     };
     let t = connect::resolve_target(o, sandbox.as_ref())?;
-    let exec = connect::executor();
+    let exec = connect::executor(o.ca_file.as_deref())?;
     let rt = tenantctl_transport::token::TokenProvider::device_code_login(
         &t.endpoints,
         &exec,

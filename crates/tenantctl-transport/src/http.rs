@@ -127,6 +127,9 @@ pub enum FailureKind {
     /// No connection could be made (refused, DNS, TLS handshake, connect timeout): the request
     /// never left.
     Connect,
+    /// The server's certificate was refused (unknown CA, wrong name, expired): the request never
+    /// left, and trying again cannot help.
+    Certificate,
     /// The request or its answer timed out: the request may have reached the server.
     Timeout,
     /// The connection was reset or closed before the whole answer arrived: the request may
@@ -141,11 +144,17 @@ impl FailureKind {
     /// True when the server may have received (and acted on) the request although no answer
     /// came: a caller of a non-idempotent write must look before writing again.
     pub fn request_may_have_arrived(self) -> bool {
-        !matches!(self, FailureKind::Build | FailureKind::Connect)
+        !matches!(
+            self,
+            FailureKind::Build | FailureKind::Connect | FailureKind::Certificate
+        )
     }
 
     /// Classifies an error by walking its source chain.
     pub fn of(err: &(dyn std::error::Error + 'static)) -> FailureKind {
+        if Self::certificate_refused(err) {
+            return FailureKind::Certificate;
+        }
         let mut current = Some(err);
         while let Some(e) = current {
             if let Some(r) = e.downcast_ref::<reqwest::Error>() {
@@ -167,6 +176,7 @@ impl FailureKind {
                 }
             } else if let Some(io) = e.downcast_ref::<std::io::Error>() {
                 use std::io::ErrorKind as K;
+
                 match io.kind() {
                     K::ConnectionRefused | K::AddrNotAvailable | K::NotConnected => return FailureKind::Connect,
                     K::TimedOut => return FailureKind::Timeout,
@@ -182,11 +192,37 @@ impl FailureKind {
     }
 }
 
+impl FailureKind {
+    /// rustls refused the server's certificate somewhere in the chain (its verdict sits inside
+    /// an `io::Error`, whose `source` skips it).
+    fn certificate_refused(err: &(dyn std::error::Error + 'static)) -> bool {
+        let mut current = Some(err);
+        while let Some(e) = current {
+            let t = e.downcast_ref::<rustls::Error>().or_else(|| {
+                e.downcast_ref::<std::io::Error>()?
+                    .get_ref()?
+                    .downcast_ref::<rustls::Error>()
+            });
+            // Some connectors re-wrap rustls' error; its Display is then all that is left.
+            if matches!(t, Some(rustls::Error::InvalidCertificate(_)))
+                || e.to_string().starts_with("invalid peer certificate")
+            {
+                return true;
+            }
+            current = e.source();
+        }
+        false
+    }
+}
+
 impl std::fmt::Display for FailureKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             FailureKind::Build => "invalid request",
             FailureKind::Connect => "connection failed",
+            FailureKind::Certificate => {
+                "the server's certificate is not trusted (for a private CA, e.g. the simulator's, give --ca-file)"
+            }
             FailureKind::Timeout => "timed out",
             FailureKind::Reset => "connection reset before the answer",
             FailureKind::Other => "request failed",
@@ -414,7 +450,7 @@ impl Executor {
                     now,
                 ),
                 Err(e) => match FailureKind::of(e) {
-                    FailureKind::Build => Decision::Done,
+                    FailureKind::Build | FailureKind::Certificate => Decision::Done,
                     FailureKind::Connect => classify(Attempt::ConnectFailed, req.idempotent, now),
                     _ => classify(Attempt::Broken, req.idempotent, now),
                 },

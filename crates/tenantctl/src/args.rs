@@ -21,6 +21,15 @@ pub struct Global {
         help_heading = "Global options"
     )]
     pub endpoint: Option<String>,
+    /// Trust this CA (PEM) besides the built-in roots, e.g. the `ca_file` of `sim serve --tls`.
+    #[arg(
+        long,
+        global = true,
+        env = "TENANTCTL_CA_FILE",
+        value_name = "PEM",
+        help_heading = "Global options"
+    )]
+    pub ca_file: Option<std::path::PathBuf>,
     /// Cloud: global, usgov (GCC High), usgovdod, china (21Vianet) or custom.
     #[arg(long, global = true, value_name = "CLOUD", help_heading = "Global options")]
     pub cloud: Option<String>,
@@ -45,6 +54,7 @@ impl Global {
     pub fn connect_options(&self) -> ConnectOptions {
         ConnectOptions {
             sandbox: self.sandbox,
+            ca_file: self.ca_file.clone(),
             endpoint: self.endpoint.clone(),
             cloud: self.cloud.clone(),
             profile: self.profile.clone(),
