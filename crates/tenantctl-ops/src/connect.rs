@@ -234,7 +234,7 @@ pub async fn connect(a: &ConnectOptions) -> Result<Conn> {
     let credential = match (rt, secret) {
         // No refresh token and no secret: a certificate or a federated token (workload
         // identity), as azure-identity's EnvironmentCredential reads them.
-        (None, None) if sandbox.is_none() => match app_credential_from_env(|k| env(k))
+        (None, None) if sandbox.is_none() => match app_credential_from_env(env)
             .map_err(|e| anyhow!("AZURE_CLIENT_CERTIFICATE_PATH: {e}"))?
         {
             Some(c) => c,
