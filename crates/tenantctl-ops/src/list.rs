@@ -40,7 +40,7 @@ pub async fn customers(
     source: Source,
     current_domains: bool,
     run: &RunOptions,
-    on_done: impl FnMut(TenantResult<CustomerRow>) -> Flow,
+    mut on_done: impl FnMut(TenantResult<CustomerRow>) -> Flow,
 ) -> Result<Summary> {
     let list = match source {
         Source::Graph => s.customers().await?.clone(),
@@ -64,21 +64,21 @@ pub async fn customers(
                     let _p = ctx.permit().await;
                     graph.domains(&ctx.target.id.to_string()).await
                 };
-                match read {
-                    Ok(domains) => {
-                        let default = domains.into_iter().find(|d| d.is_default).map(|d| d.name);
-                        ctx.emit(CustomerRow::new(c, default));
-                        Ok(())
-                    }
-                    Err(e) => {
-                        // The customer is still listed; the status says why its domain is old.
-                        ctx.emit(CustomerRow::new(c, None));
-                        Err(e)
-                    }
-                }
+                let domains = read?;
+                let default = domains.into_iter().find(|d| d.is_default).map(|d| d.name);
+                ctx.emit(CustomerRow::new(c, default));
+                Ok(())
             }
         },
-        on_done,
+        |mut r| {
+            // A customer whose domains could not be read is still listed (with the stored
+            // domain); its status says why.
+            if r.items.is_empty() && r.outcome.status != tenantctl_core::TenantStatus::Cancelled {
+                r.items.push(CustomerRow::new(&by_id[&r.target.id], None));
+                r.outcome.rows = 1;
+            }
+            on_done(r)
+        },
     )
     .await)
 }

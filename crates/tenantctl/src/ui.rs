@@ -58,10 +58,8 @@ fn stderr_width() -> usize {
 /// Opens the sink for a schema, from the output flags.
 pub fn open_sink(o: &OutputArgs, schema: Vec<Column>, default_sort: &[&'static str]) -> Result<Box<dyn Sink>> {
     if o.select.iter().any(|s| s.eq_ignore_ascii_case("help")) {
-        bail!(
-            "--select: the columns are {}",
-            schema.iter().map(|c| c.name).collect::<Vec<_>>().join(", ")
-        );
+        println!("{}", schema.iter().map(|c| c.name).collect::<Vec<_>>().join(","));
+        std::process::exit(0);
     }
     let spec = OutputSpec {
         format: format_of(o.format),

@@ -160,12 +160,22 @@ async fn sigint_mid_run_leaves_a_valid_csv_cancelled_tenants_and_exit_130() {
         ],
     );
     c.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let watched = out.clone();
+    let watched = dir.clone();
     let run = tokio::task::spawn_blocking(move || {
         let child = c.spawn().unwrap();
-        // Wait until some tenants' rows are in the file, then Ctrl-C.
+        // Wait until some tenants' rows are written (the file is built beside its final name,
+        // `.x.csv.*.partial`, and renamed at the end), then Ctrl-C.
         let started = Instant::now();
-        while std::fs::read_to_string(&watched).unwrap_or_default().lines().count() < 4 {
+        let rows_written = || {
+            std::fs::read_dir(&watched)
+                .unwrap()
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with(".x.csv"))
+                .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default().lines().count())
+                .max()
+                .unwrap_or(0)
+        };
+        while rows_written() < 4 {
             assert!(started.elapsed() < Duration::from_secs(60), "no rows written");
             std::thread::sleep(Duration::from_millis(20));
         }
