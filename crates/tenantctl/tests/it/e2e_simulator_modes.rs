@@ -2,9 +2,7 @@
 //! with `--ca-file`, never "accept any certificate"), certificate credentials, and a sandbox
 //! that remembers its changes between commands.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::Command;

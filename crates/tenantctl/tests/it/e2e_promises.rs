@@ -2,9 +2,7 @@
 //! real `tenantctl` binary against an in-process simulator on 127.0.0.1 (ephemeral port).
 //! The simulator's request counts and its directory (read back over Graph) are the truth.
 
-mod common;
-
-use common::{command, csv_rows, run_cmd, tenantctl};
+use crate::common::{command, csv_rows, run_cmd, tenantctl};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};

@@ -1,9 +1,7 @@
 //! End to end writes: the `tenantctl` binary changes customers in a simulator on 127.0.0.1.
 //! The simulator's request counts prove what was (not) sent.
 
-mod common;
-
-use common::{csv_rows, tenantctl};
+use crate::common::{csv_rows, tenantctl};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use tenantctl_sim::fleet::{Tenant, Trouble};

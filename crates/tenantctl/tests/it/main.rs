@@ -1,0 +1,9 @@
+//! The CLI's end-to-end tests, one binary (one link) with a module per area: the `tenantctl`
+//! binary against a simulator on 127.0.0.1 (ephemeral port).
+
+mod common;
+
+mod e2e;
+mod e2e_promises;
+mod e2e_simulator_modes;
+mod e2e_writes;
