@@ -20,6 +20,7 @@ use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tenantctl_core::{TenantId, TenantOutcome, TenantStatus};
+use tenantctl_transport::clock::SharedClock;
 use tokio::sync::{Notify, Semaphore, SemaphorePermit};
 
 /// A tenant to run in.
@@ -182,6 +183,7 @@ impl Summary {
 pub async fn run<T, E, F, Fut, C>(
     targets: Vec<Target>,
     limits: Limits,
+    clock: &SharedClock,
     classify: C,
     stop: &Stop,
     op: F,
@@ -201,7 +203,7 @@ where
     let stopped = || stop.is_fired() || inner_ref.is_fired();
     let mut results = futures::stream::iter(targets)
         .map(|target| async move {
-            let started = std::time::Instant::now();
+            let started = clock.now_mono();
             let ctx = Arc::new(TenantCtx {
                 target: target.clone(),
                 items: Mutex::new(Vec::new()),
@@ -248,7 +250,7 @@ where
                     status,
                     detail,
                     rows: items.len() as u64,
-                    elapsed_ms: started.elapsed().as_millis() as u64,
+                    elapsed_ms: clock.elapsed(started).as_millis() as u64,
                 },
                 target,
                 items,
@@ -272,6 +274,8 @@ where
 }
 
 #[cfg(test)]
+// The engine's tests run on tokio's paused time (its sleeps are the "requests").
+#[allow(clippy::disallowed_methods)]
 mod tests {
     use super::*;
     use std::sync::atomic::AtomicUsize;
@@ -295,6 +299,10 @@ mod tests {
             E::Throttled => Verdict::tenant(TenantStatus::Throttled),
             E::BadSecret => Verdict::fatal(),
         }
+    }
+
+    fn clock() -> SharedClock {
+        tenantctl_transport::clock::SystemClock::shared()
     }
 
     fn targets(n: u32) -> Vec<Target> {
@@ -324,6 +332,7 @@ mod tests {
                 tenants: 5,
                 per_tenant: 2,
             },
+            &clock(),
             classify,
             &Stop::new(),
             |ctx: Arc<TenantCtx<u32>>| {
@@ -389,6 +398,7 @@ mod tests {
                 tenants: 1,
                 per_tenant: 1,
             },
+            &clock(),
             classify,
             &Stop::new(),
             |_ctx: Arc<TenantCtx<u32>>| async { Err(E::BadSecret) },
@@ -411,6 +421,7 @@ mod tests {
                 tenants: 4,
                 per_tenant: 1,
             },
+            &clock(),
             classify,
             &Stop::new(),
             |ctx: Arc<TenantCtx<u32>>| {
@@ -453,6 +464,7 @@ mod tests {
                 tenants: 10,
                 per_tenant: 1,
             },
+            &clock(),
             classify,
             &stop,
             |ctx: Arc<TenantCtx<u32>>| async move {
@@ -478,6 +490,7 @@ mod tests {
         let s = run(
             targets(3),
             Limits::default(),
+            &clock(),
             classify,
             &Stop::new(),
             |_c: Arc<TenantCtx<u32>>| async { Ok::<(), E>(()) },

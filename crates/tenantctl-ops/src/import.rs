@@ -329,6 +329,7 @@ pub async fn apply(s: &Session, mut plan: ImportPlan, opts: &ImportOptions, run:
     let graph = s.graph();
     let force = opts.force_change_password;
     let summary = crate::list::fan_out(
+        s,
         todo,
         run,
         |ctx: Arc<TenantCtx<ImportResultRow>>| {

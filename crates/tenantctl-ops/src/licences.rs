@@ -276,6 +276,7 @@ pub async fn apply(s: &Session, plan: LicencePlan, run: &RunOptions) -> LicenceO
     let by_tenant = Arc::new(by_tenant);
     let graph = s.graph();
     let summary = crate::list::fan_out(
+        s,
         todo,
         run,
         |ctx: Arc<TenantCtx<LicenceResultRow>>| {

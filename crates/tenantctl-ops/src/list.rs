@@ -20,6 +20,7 @@ use time::OffsetDateTime;
 
 /// Runs a per-tenant Graph operation over `targets` with the service error classifier.
 pub async fn fan_out<R, F, Fut>(
+    s: &Session,
     targets: Vec<Target>,
     run: &RunOptions,
     op: F,
@@ -29,7 +30,7 @@ where
     F: Fn(Arc<TenantCtx<R>>) -> Fut,
     Fut: Future<Output = Result<(), ApiError>>,
 {
-    tenantctl_fanout::run(targets, run.limits, classify, &run.stop, op, on_done).await
+    tenantctl_fanout::run(targets, run.limits, s.api().clock(), classify, &run.stop, op, on_done).await
 }
 
 /// `customers list`: every customer. With `current_domains`, each tenant's current default
@@ -50,6 +51,7 @@ pub async fn customers(
     let targets: Vec<Target> = list.customers.iter().map(targets::target_of).collect();
     let graph = s.graph();
     Ok(fan_out(
+        s,
         targets,
         run,
         |ctx: Arc<TenantCtx<CustomerRow>>| {
@@ -114,6 +116,7 @@ pub async fn domains(
 ) -> Summary {
     let graph = s.graph();
     fan_out(
+        s,
         targets,
         run,
         |ctx: Arc<TenantCtx<DomainRow>>| {
@@ -144,6 +147,7 @@ pub async fn licences(
     let graph = s.graph();
     let catalog = LicenceCatalog::builtin();
     fan_out(
+        s,
         targets,
         run,
         |ctx: Arc<TenantCtx<SkuRow>>| {
@@ -206,6 +210,7 @@ pub async fn users(
     let catalog = LicenceCatalog::builtin();
     let q = Arc::new(q);
     fan_out(
+        s,
         targets,
         run,
         |ctx: Arc<TenantCtx<UserListRow>>| {

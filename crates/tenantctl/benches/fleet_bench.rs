@@ -10,6 +10,9 @@
 //!
 //! The simulator runs in this process and shares the machine's cores with the CLI.
 
+// A benchmark measures wall time.
+#![allow(clippy::disallowed_methods)]
+
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -239,6 +242,8 @@ fn writes(rt: &tokio::runtime::Runtime) {
                 "--per-tenant",
                 &per_tenant.to_string(),
                 "-q",
+                // Writes to several tenants without a terminal need `--yes` (stdin is not one here).
+                "--yes",
             ],
         );
         println!(

@@ -1,5 +1,7 @@
 //! The CLI's end-to-end tests, one binary (one link) with a module per area: the `tenantctl`
 //! binary against a simulator on 127.0.0.1 (ephemeral port).
+// These tests drive real processes over real sockets: they wait in real time.
+#![allow(clippy::disallowed_methods)]
 
 mod common;
 
