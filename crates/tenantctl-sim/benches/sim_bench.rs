@@ -4,6 +4,9 @@
 //! Start time is measured on the real binary, from spawn to its ready line; memory is the
 //! child's resident set (VmRSS) right after start and its peak (VmHWM) after the load.
 
+// A benchmark measures wall time.
+#![allow(clippy::disallowed_methods)]
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -162,6 +162,7 @@ fn hex(c: u8) -> Result<u8, ()> {
 }
 
 /// A random (not deterministic) GUID for request ids, trace ids and the like.
+#[allow(clippy::disallowed_methods)] // entropy for random ids, not time
 pub fn random_guid() -> Guid {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);

@@ -175,6 +175,7 @@ impl TlsListener {
                     Ok(x) => x,
                     Err(e) => {
                         tracing::debug!(error = %e, "accept failed");
+                        #[allow(clippy::disallowed_methods)] // back-off of the accept loop: real time
                         tokio::time::sleep(Duration::from_millis(10)).await;
                         continue;
                     }

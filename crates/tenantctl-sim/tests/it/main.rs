@@ -1,4 +1,6 @@
 //! The simulator's integration tests, one binary (one link) with a module per area.
+// They talk to a real server over real sockets (and spawn its binary): they wait in real time.
+#![allow(clippy::disallowed_methods)]
 
 mod common;
 
