@@ -97,8 +97,8 @@ pub async fn exec(g: &Global, a: Args) -> Result<i32> {
             write_rows(&output, std::slice::from_ref(&added.result))?;
             if !added.records.is_empty() {
                 eprintln!(
-                    "Publish one of these records at the DNS host, then run `tenantctl domains verify {}`:",
-                    added.result.domain
+                    "Publish one of these records at the DNS host, then run `tenantctl domains verify {} --tenant {}`:",
+                    added.result.domain, added.result.tenant_id
                 );
                 eprint!("{}", domains::zone_text(&added.result.domain, &added.records));
             }
