@@ -74,6 +74,15 @@ pub fn open_sink(o: &OutputArgs, schema: Vec<Column>, default_sort: &[&'static s
     output::open(&spec, schema, std::io::stdout().is_terminal()).map_err(|e| anyhow!("{e}"))
 }
 
+/// Writes a whole list of rows (a write's results, a plan) with the output flags.
+pub fn write_rows<R: Row>(output: &OutputArgs, rows: &[R]) -> Result<()> {
+    let sink = open_sink(output, R::columns().to_vec(), &[])?;
+    let mut w = RowWriter::new(sink, 0, true);
+    w.all(rows);
+    w.finish(None)?;
+    Ok(())
+}
+
 /// Writes rows to a sink as tenants finish; stops the run when the output is gone.
 pub struct RowWriter {
     sink: Option<Box<dyn Sink>>,

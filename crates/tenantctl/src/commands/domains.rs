@@ -4,7 +4,7 @@ use crate::args::{FanoutArgs, Global, OneTenant, OutputArgs, TenantsArgs, WriteA
 use crate::ui::{self, RowWriter};
 use anyhow::{Context, Result};
 use clap::Subcommand;
-use tenantctl_core::rows::{Row, Tenanted};
+use tenantctl_core::rows::Tenanted;
 use tenantctl_core::tables::{DnsRecordRow, DomainRow};
 use tenantctl_ops::{domains, list, targets, Session};
 
@@ -94,7 +94,7 @@ pub async fn exec(g: &Global, a: Args) -> Result<i32> {
                 ui::confirm_write(&session, &format!("add {name}"), 1, 1, write.yes)?;
             }
             let added = domains::add(&session, &tenant.tenant, &name, write.what_if).await?;
-            write_rows(&output, std::slice::from_ref(&added.result))?;
+            ui::write_rows(&output, std::slice::from_ref(&added.result))?;
             if !added.records.is_empty() {
                 eprintln!(
                     "Publish one of these records at the DNS host, then run `tenantctl domains verify {} --tenant {}`:",
@@ -111,7 +111,7 @@ pub async fn exec(g: &Global, a: Args) -> Result<i32> {
             output,
         } => {
             let row = domains::verify(&session, &tenant.tenant, &name, write.what_if).await?;
-            write_rows(&output, std::slice::from_ref(&row))?;
+            ui::write_rows(&output, std::slice::from_ref(&row))?;
             Ok(if row.result == "not_verified" { 3 } else { 0 })
         }
         Cmd::Records {
@@ -131,16 +131,8 @@ pub async fn exec(g: &Global, a: Args) -> Result<i32> {
                 return Ok(0);
             }
             let rows: Vec<DnsRecordRow> = records.iter().map(|r| domains::record_row(&name, r)).collect();
-            write_rows(&output, &rows)?;
+            ui::write_rows(&output, &rows)?;
             Ok(0)
         }
     }
-}
-
-fn write_rows<R: Row>(output: &OutputArgs, rows: &[R]) -> Result<()> {
-    let sink = ui::open_sink(output, R::columns().to_vec(), &[])?;
-    let mut w = RowWriter::new(sink, 0, true);
-    w.all(rows);
-    w.finish(None)?;
-    Ok(())
 }

@@ -6,8 +6,8 @@ use anyhow::{anyhow, Context, Result};
 use clap::Subcommand;
 use std::path::PathBuf;
 use tenantctl_core::plan::licences::{parse_licence_csv, LicenceRow, Source};
-use tenantctl_core::rows::{Row, Tenanted};
-use tenantctl_core::tables::{LicenceResultRow, SkuRow};
+use tenantctl_core::rows::Tenanted;
+use tenantctl_core::tables::SkuRow;
 use tenantctl_ops::{licences, list, targets, Session};
 
 #[derive(clap::Args, Debug)]
@@ -114,10 +114,9 @@ async fn change(g: &Global, c: Change, assign: bool) -> Result<i32> {
     let run = ui::run_options(&c.fanout);
     let plan = licences::plan(&session, rows, c.tenant.as_deref(), assign, &run).await?;
     let problems = plan.problems();
-    let schema = LicenceResultRow::columns().to_vec();
     if c.write.what_if {
         ui::print_problems(&problems);
-        write_all(&c.output, schema, &plan.preview())?;
+        ui::write_rows(&c.output, &plan.preview())?;
         eprintln!("what-if: nothing was changed");
         return Ok(if problems.is_empty() { 0 } else { 1 });
     }
@@ -133,7 +132,7 @@ async fn change(g: &Global, c: Change, assign: bool) -> Result<i32> {
     let verb = if assign { "assign licences" } else { "remove licences" };
     ui::confirm_write(&session, verb, rows, tenants, c.write.yes)?;
     let outcome = licences::apply(&session, plan, &run).await;
-    write_all(&c.output, schema, &outcome.results)?;
+    ui::write_rows(&c.output, &outcome.results)?;
     if outcome.summary.outcomes.iter().any(|o| !o.status.is_ok()) {
         ui::report(g, &c.output, &outcome.summary, &session)?;
     }
@@ -141,12 +140,4 @@ async fn change(g: &Global, c: Change, assign: bool) -> Result<i32> {
         return Ok(ui::EXIT_INTERRUPTED);
     }
     Ok(if outcome.bad() > 0 { 3 } else { 0 })
-}
-
-fn write_all<R: Row>(output: &OutputArgs, schema: Vec<tenantctl_core::rows::Column>, rows: &[R]) -> Result<()> {
-    let sink = ui::open_sink(output, schema, &[])?;
-    let mut w = RowWriter::new(sink, 0, true);
-    w.all(rows);
-    w.finish(None)?;
-    Ok(())
 }

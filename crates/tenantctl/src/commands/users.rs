@@ -7,8 +7,8 @@ use clap::Subcommand;
 use std::io::Read;
 use std::path::PathBuf;
 use tenantctl_core::bulk::{parse_users_csv, Style, UserRow};
-use tenantctl_core::rows::{Row, Tenanted};
-use tenantctl_core::tables::{ImportResultRow, UserListRow};
+use tenantctl_core::rows::Tenanted;
+use tenantctl_core::tables::UserListRow;
 use tenantctl_ops::import::{self, ImportOptions};
 use tenantctl_ops::list::{self, SkuArg, UsersQuery};
 use tenantctl_ops::{files, targets, Session};
@@ -207,10 +207,9 @@ async fn run_import(
     let run = ui::run_options(fanout);
     let plan = import::plan(&session, rows, &opts, &run).await?;
     let problems = plan.problems();
-    let schema = ImportResultRow::columns().to_vec();
     if write.what_if {
         ui::print_problems(&problems);
-        write_all(output, schema, &plan.preview())?;
+        ui::write_rows(output, &plan.preview())?;
         eprintln!("what-if: nothing was changed");
         return Ok(if problems.is_empty() { 0 } else { 1 });
     }
@@ -225,7 +224,7 @@ async fn run_import(
     let (rows, tenants) = plan.scope();
     ui::confirm_write(&session, "create or license users", rows, tenants, write.yes)?;
     let outcome = import::apply(&session, plan, &opts, &run).await?;
-    write_all(output, schema, &outcome.results)?;
+    ui::write_rows(output, &outcome.results)?;
     if outcome.summary.outcomes.iter().any(|o| !o.status.is_ok()) {
         ui::report(g, output, &outcome.summary, &session)?;
     }
@@ -247,12 +246,4 @@ async fn run_import(
     } else {
         0
     })
-}
-
-fn write_all<R: Row>(output: &OutputArgs, schema: Vec<tenantctl_core::rows::Column>, rows: &[R]) -> Result<()> {
-    let sink = ui::open_sink(output, schema, &[])?;
-    let mut w = RowWriter::new(sink, 0, true);
-    w.all(rows);
-    w.finish(None)?;
-    Ok(())
 }
