@@ -733,9 +733,10 @@ mod tests {
     #[tokio::test]
     async fn a_ca_file_is_trusted_in_addition_to_the_built_in_roots() {
         let url = tls_server().await;
-        // Without the CA the certificate is refused: a connect failure, nothing sent.
+        // Without the CA the certificate is refused: nothing sent, and not worth retrying.
         let e = once().send(&Request::get(url.clone())).await.unwrap_err();
-        assert_eq!(e.kind(), Some(FailureKind::Connect), "{e}");
+        assert_eq!(e.kind(), Some(FailureKind::Certificate), "{e}");
+        assert!(!FailureKind::Certificate.request_may_have_arrived());
         let ca = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/test-ca.pem");
         let exec = Executor::builder().ca_file(ca).build().unwrap();
         let r = exec.send(&Request::get(url)).await.unwrap();
