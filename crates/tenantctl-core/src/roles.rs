@@ -8,6 +8,7 @@ pub const LICENSE_ADMINISTRATOR: &str = "4d6ac14f-3453-41d0-bef9-a3e0c569773a";
 pub const DIRECTORY_READERS: &str = "88d8e3e3-8f55-4a1e-953a-9b9898b8876b";
 pub const DOMAIN_NAME_ADMINISTRATOR: &str = "8329153b-31d0-4727-b945-745eb3bc5f31";
 pub const EXCHANGE_ADMINISTRATOR: &str = "29232cdf-9323-42fd-ade2-1d097af3e4de";
+pub const EXCHANGE_RECIPIENT_ADMINISTRATOR: &str = "31392ffb-586c-42d1-9346-e59415a2cc4e";
 
 const ROLES: &[(&str, &str)] = &[
     (GLOBAL_ADMINISTRATOR, "Global Administrator"),
@@ -17,6 +18,7 @@ const ROLES: &[(&str, &str)] = &[
     (DIRECTORY_READERS, "Directory Readers"),
     (DOMAIN_NAME_ADMINISTRATOR, "Domain Name Administrator"),
     (EXCHANGE_ADMINISTRATOR, "Exchange Administrator"),
+    (EXCHANGE_RECIPIENT_ADMINISTRATOR, "Exchange Recipient Administrator"),
     ("4a5d8f65-41da-4de4-8968-e035b65339cf", "Reports Reader"),
     ("e8611ab8-c189-46e8-94e1-60213ab1f814", "Privileged Role Administrator"),
     ("9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3", "Application Administrator"),

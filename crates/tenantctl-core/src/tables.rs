@@ -3,6 +3,7 @@
 //! from the fan-out ([`Tenanted`](crate::rows::Tenanted)); the others carry them themselves.
 
 use crate::define_row;
+use crate::exchange::{Mailbox, MailboxStatistics};
 use crate::licences::LicenceCatalog;
 use crate::models::{Customer, DomainInfo, GdapRelationship, SkuUsage, UserInfo};
 use crate::roles::role_name;
@@ -240,6 +241,98 @@ define_row! {
     }
 }
 
+define_row! {
+    /// `mailboxes list`: a mailbox joined with its statistics.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct MailboxRow {
+        "userPrincipalName": Text => pub user_principal_name: String,
+        "displayName": Text => pub display_name: String,
+        "primarySmtpAddress": Text => pub primary_smtp_address: String,
+        "type": Text => pub recipient_type_details: String,
+        "sizeBytes": Int => pub size_bytes: Option<u64>,
+        "itemCount": Int => pub item_count: Option<u64>,
+        "deletedItemSizeBytes": Int => pub deleted_item_size_bytes: Option<u64>,
+        "lastUserActionTime": DateTime => pub last_user_action_time: Option<OffsetDateTime>,
+        "lastInteractionTime": DateTime => pub last_interaction_time: Option<OffsetDateTime>,
+        "lastLogonTime": DateTime => pub last_logon_time: Option<OffsetDateTime>,
+        "archive": Bool => pub archive: bool,
+        "litigationHold": Bool => pub litigation_hold: bool,
+        "hiddenFromAddressLists": Bool => pub hidden_from_address_lists: bool,
+        "forwardingSmtpAddress": Text => pub forwarding_smtp_address: Option<String>,
+        "forwardingAddress": Text => pub forwarding_address: Option<String>,
+        "deliverToMailboxAndForward": Bool => pub deliver_to_mailbox_and_forward: bool,
+        "statistics": Text => pub statistics: String,
+        "externalDirectoryObjectId": Id => pub external_directory_object_id: Option<String>,
+        "exchangeGuid": Id => pub exchange_guid: Option<String>,
+    }
+}
+
+impl MailboxRow {
+    /// `stats`: `Err(reason)` when the statistics could not be read (the row still lists the
+    /// mailbox, `statistics` says why).
+    pub fn new(m: &Mailbox, stats: Result<&MailboxStatistics, &str>) -> MailboxRow {
+        let (s, status) = match stats {
+            Ok(s) => (s.clone(), "ok".to_owned()),
+            Err(why) => (MailboxStatistics::default(), why.to_owned()),
+        };
+        MailboxRow {
+            user_principal_name: m.user_principal_name.clone(),
+            display_name: m.display_name.clone(),
+            primary_smtp_address: m.primary_smtp_address.clone(),
+            recipient_type_details: m.recipient_type_details.clone(),
+            size_bytes: s.total_item_size,
+            item_count: s.item_count,
+            deleted_item_size_bytes: s.total_deleted_item_size,
+            last_user_action_time: s.last_user_action_time,
+            last_interaction_time: s.last_interaction_time,
+            last_logon_time: s.last_logon_time,
+            archive: m.archive,
+            litigation_hold: m.litigation_hold,
+            hidden_from_address_lists: m.hidden_from_address_lists,
+            forwarding_smtp_address: m.forwarding_smtp_address.clone(),
+            forwarding_address: m.forwarding_address.clone(),
+            deliver_to_mailbox_and_forward: m.deliver_to_mailbox_and_forward,
+            statistics: status,
+            external_directory_object_id: m.external_directory_object_id.clone(),
+            exchange_guid: m.exchange_guid.clone(),
+        }
+    }
+}
+
+define_row! {
+    /// `mailboxes stale --days N`: a mailbox nobody has used for N days.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct StaleMailboxRow {
+        "userPrincipalName": Text => pub user_principal_name: String,
+        "displayName": Text => pub display_name: String,
+        "type": Text => pub recipient_type_details: String,
+        "lastActivity": DateTime => pub last_activity: Option<OffsetDateTime>,
+        "daysInactive": Int => pub days_inactive: Option<i64>,
+        "lastLogonTime": DateTime => pub last_logon_time: Option<OffsetDateTime>,
+        "mailboxCreated": DateTime => pub created: Option<OffsetDateTime>,
+        "sizeBytes": Int => pub size_bytes: Option<u64>,
+        "itemCount": Int => pub item_count: Option<u64>,
+        "externalDirectoryObjectId": Id => pub external_directory_object_id: Option<String>,
+    }
+}
+
+impl StaleMailboxRow {
+    pub fn new(m: &Mailbox, s: &MailboxStatistics, now: OffsetDateTime) -> StaleMailboxRow {
+        StaleMailboxRow {
+            user_principal_name: m.user_principal_name.clone(),
+            display_name: m.display_name.clone(),
+            recipient_type_details: m.recipient_type_details.clone(),
+            last_activity: s.last_activity(),
+            days_inactive: crate::exchange::days_inactive(s, now),
+            last_logon_time: s.last_logon_time,
+            created: m.created,
+            size_bytes: s.total_item_size,
+            item_count: s.item_count,
+            external_directory_object_id: m.external_directory_object_id.clone(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,6 +378,13 @@ mod tests {
             relationship_end: None,
             sources: vec!["gdap".into()],
         });
+        let mb = Mailbox {
+            user_principal_name: "a@contoso.com".into(),
+            ..Default::default()
+        };
+        check(MailboxRow::new(&mb, Ok(&MailboxStatistics::default())));
+        check(MailboxRow::new(&mb, Err("not_found")));
+        check(StaleMailboxRow::new(&mb, &MailboxStatistics::default(), now));
         check(DomainRow {
             domain: "contoso.com".into(),
             is_default: true,

@@ -15,6 +15,13 @@ pub enum Need {
     ManageLicences,
     /// Add and verify domains: Domain Name Administrator.
     ManageDomains,
+    /// Run Exchange `Get-*` cmdlets. Entra roles map to Exchange role groups
+    /// (learn.microsoft.com/exchange/permissions-exo/permissions-exo): Exchange Administrator →
+    /// Organization Management, Global Reader → View-Only Organization Management, Exchange
+    /// Recipient Administrator → Recipient Management.
+    ExchangeRead,
+    /// Run Exchange cmdlets that change something (Set-, Add-, New-, Remove-...).
+    ExchangeWrite,
 }
 
 impl Need {
@@ -24,6 +31,12 @@ impl Need {
             Need::ManageUsers => &[roles::USER_ADMINISTRATOR],
             Need::ManageLicences => &[roles::LICENSE_ADMINISTRATOR, roles::USER_ADMINISTRATOR],
             Need::ManageDomains => &[roles::DOMAIN_NAME_ADMINISTRATOR],
+            Need::ExchangeRead => &[
+                roles::EXCHANGE_ADMINISTRATOR,
+                roles::GLOBAL_READER,
+                roles::EXCHANGE_RECIPIENT_ADMINISTRATOR,
+            ],
+            Need::ExchangeWrite => &[roles::EXCHANGE_ADMINISTRATOR, roles::EXCHANGE_RECIPIENT_ADMINISTRATOR],
         }
     }
 
@@ -32,6 +45,8 @@ impl Need {
             Need::ManageUsers => "needed to create users",
             Need::ManageLicences => "needed to assign licences",
             Need::ManageDomains => "needed to add and verify domains",
+            Need::ExchangeRead => "needed to read Exchange Online",
+            Need::ExchangeWrite => "needed to change Exchange Online",
         }
     }
 }
@@ -157,5 +172,40 @@ mod tests {
         );
         let p = Access::Expired.problem().unwrap();
         assert!(p.starts_with("relationship_expired:"), "{p}");
+    }
+
+    /// Exchange's read-only role group comes with Global Reader; writes need Exchange
+    /// Administrator (or Recipient Administrator); a relationship with neither is refused.
+    #[test]
+    fn exchange_reads_and_writes_follow_the_exchange_role_groups() {
+        let t: TenantId = T.parse().unwrap();
+        let reader = [rel("active", &[roles::DIRECTORY_READERS, roles::GLOBAL_READER])];
+        assert_eq!(check(&reader, t, Need::ExchangeRead), Access::Allowed);
+        assert_eq!(
+            check(&reader, t, Need::ExchangeWrite),
+            Access::RoleMissing(Need::ExchangeWrite)
+        );
+        let no_exchange = [rel(
+            "active",
+            &[
+                roles::DIRECTORY_READERS,
+                roles::USER_ADMINISTRATOR,
+                roles::LICENSE_ADMINISTRATOR,
+            ],
+        )];
+        assert_eq!(
+            check(&no_exchange, t, Need::ExchangeRead),
+            Access::RoleMissing(Need::ExchangeRead)
+        );
+        let admin = [rel("active", &[roles::EXCHANGE_ADMINISTRATOR])];
+        assert_eq!(check(&admin, t, Need::ExchangeWrite), Access::Allowed);
+        assert_eq!(check(&admin, t, Need::ExchangeRead), Access::Allowed);
+        let ga = [rel("active", &[roles::GLOBAL_ADMINISTRATOR])];
+        assert_eq!(check(&ga, t, Need::ExchangeWrite), Access::Allowed);
+        let p = check(&reader, t, Need::ExchangeWrite).problem().unwrap();
+        assert!(
+            p.contains("Exchange Administrator or Exchange Recipient Administrator"),
+            "{p}"
+        );
     }
 }
