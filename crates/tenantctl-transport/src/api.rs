@@ -229,7 +229,16 @@ impl ApiError {
 
     /// 429: throttled even after the retries.
     pub fn is_throttled(&self) -> bool {
-        self.status() == Some(429)
+        match self {
+            ApiError::Http { status: 429, .. } => true,
+            // Exchange's plain-text concurrency answer (see `http::EXCHANGE_CONCURRENCY_TEXT`).
+            ApiError::Http {
+                service: Service::Exchange,
+                message,
+                ..
+            } => message.starts_with(crate::http::EXCHANGE_CONCURRENCY_TEXT),
+            _ => false,
+        }
     }
 
     /// 403: the caller lacks a role or permission here.
@@ -331,10 +340,22 @@ impl Api {
 
     /// Sends `req` with a token for (`tenant`, `resource`); on 401 fetches a new token once.
     pub async fn send(&self, tenant: &str, resource: Resource, req: Request) -> Result<Response, ApiError> {
+        self.send_built(tenant, resource, |token| req.clone().bearer(token)).await
+    }
+
+    /// [`Api::send`] for a request that carries the token in more places than the
+    /// `Authorization` header (Exchange's `$batch` repeats it in every sub-request): `build`
+    /// makes the request from the token, again after a 401.
+    pub async fn send_built(
+        &self,
+        tenant: &str,
+        resource: Resource,
+        build: impl Fn(&str) -> Request,
+    ) -> Result<Response, ApiError> {
         let mut second_chance = true;
         loop {
             let token = self.tokens.token(tenant, resource).await?;
-            let r = self.executor.send(&req.clone().bearer(token.token.expose())).await?;
+            let r = self.executor.send(&build(token.token.expose())).await?;
             if r.status.as_u16() == 401 && second_chance {
                 second_chance = false;
                 self.tokens.invalidate(tenant, resource, &token.token).await;

@@ -165,6 +165,12 @@ impl Endpoints {
     pub fn partner_center_v1(&self, path: &str) -> String {
         format!("{}/v1/{}", self.partner_center, path.trim_start_matches('/'))
     }
+
+    /// Exchange's admin API in a tenant: `{exchange}/adminapi/beta/{tenant}/{path}`
+    /// (`InvokeCommand`, `$batch`), the form the Exchange Online V3 module and CIPP call.
+    pub fn exchange_admin(&self, tenant: &str, path: &str) -> String {
+        format!("{}/adminapi/beta/{}/{}", self.exchange, tenant, path.trim_start_matches('/'))
+    }
 }
 
 #[cfg(test)]

@@ -445,7 +445,7 @@ impl Executor {
             let now = self.clock.now_system();
             let decision = match &outcome {
                 Ok(r) => classify(
-                    Attempt::Status(r.status.as_u16(), r.header("retry-after")),
+                    Attempt::Status(effective_status(r), r.header("retry-after")),
                     req.idempotent,
                     now,
                 ),
@@ -555,6 +555,21 @@ impl Executor {
     }
 }
 
+/// Exchange's answer when a tenant has too many requests in flight: plain text, no
+/// `Retry-After` (GreyCorbel/ExoHelper `Invoke-ExoCommand` retries on this text whatever the
+/// status; graph2otel saw no `Retry-After`). It is throttling, so it is classified as 429.
+pub const EXCHANGE_CONCURRENCY_TEXT: &str = "You have reached the maximum number of concurrent requests per tenant";
+
+/// The status the retry classifier judges: Exchange's concurrency answer counts as a 429.
+fn effective_status(r: &Response) -> u16 {
+    let status = r.status.as_u16();
+    if status >= 400 && r.body.len() < 1024 && r.body.starts_with(EXCHANGE_CONCURRENCY_TEXT.as_bytes()) {
+        429
+    } else {
+        status
+    }
+}
+
 /// A URL without its query string (which may carry skip tokens; never secrets, but long).
 pub fn redact_url(u: &str) -> String {
     u.split('?').next().unwrap_or(u).to_owned()
@@ -593,6 +608,28 @@ mod tests {
             then(s).await;
         });
         url
+    }
+
+    fn answer(status: u16, body: &str) -> Response {
+        Response {
+            status: StatusCode::from_u16(status).unwrap(),
+            headers: HeaderMap::new(),
+            body: Bytes::from(body.to_owned()),
+            retries: 0,
+            retries_exhausted: false,
+        }
+    }
+
+    /// GreyCorbel/ExoHelper `Invoke-ExoCommand`: this text means "wait and retry", whatever
+    /// the status it comes with.
+    #[test]
+    fn exchanges_concurrency_answer_is_throttling_whatever_its_status() {
+        let text = "You have reached the maximum number of concurrent requests per tenant. Please wait and try again";
+        assert_eq!(effective_status(&answer(429, text)), 429);
+        assert_eq!(effective_status(&answer(503, text)), 429);
+        assert_eq!(effective_status(&answer(400, text)), 429);
+        assert_eq!(effective_status(&answer(400, "{\"error\":{}}")), 400);
+        assert_eq!(effective_status(&answer(200, text)), 200, "a success is never reclassified");
     }
 
     #[tokio::test]

@@ -1,0 +1,555 @@
+//! Exchange Online's admin API, the REST endpoint the Exchange Online V3 module uses instead of
+//! remote PowerShell: `POST {exchange}/adminapi/beta/{tenantId}/InvokeCommand` with
+//! `{"CmdletInput":{"CmdletName":…,"Parameters":{…}}}`, and `…/$batch` for several cmdlets in
+//! one round trip. Requests as CIPP's `New-ExoRequest`/`New-ExoBulkRequest` send them
+//! (shared/reference/exchange-and-reports-contract.md §1): `X-AnchorMailbox` on the tenant's
+//! system mailbox, `Prefer: odata.maxpagesize=1000`, the absolute `@odata.nextLink` re-POSTed
+//! with the same body and headers, `@adminapi.warnings` surfaced.
+
+use futures::Stream;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use std::collections::HashSet;
+use tenantctl_core::exchange::{parse_byte_quantified, parse_exo_time, strip_proxy_prefix, Mailbox, MailboxStatistics};
+use tenantctl_transport::api::{Api, ApiError, Service};
+use tenantctl_transport::cloud::Resource;
+use tenantctl_transport::http::{redact_url, Request, Response};
+use url::Url;
+
+/// The routing hint CIPP sends for tenant-wide cmdlets: the organisation's system mailbox.
+pub fn anchor(tenant: &str) -> String {
+    format!("APP:SystemMailbox{{bb558c35-97f1-4cb9-8ff7-d53741dc928c}}@{tenant}")
+}
+
+/// The page size asked for (`Prefer: odata.maxpagesize`), as CIPP asks.
+pub const MAX_PAGE_SIZE: u32 = 1000;
+
+/// Sub-requests per `$batch` (CIPP's own chunking; Exchange documents no limit).
+pub const BATCH_SIZE: usize = 10;
+
+/// One cmdlet to run: its name and parameters as `InvokeCommand` takes them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cmdlet {
+    pub name: String,
+    pub parameters: Map<String, Value>,
+    /// `Get-*` and other verbs that change nothing: safe to send twice (retried on 5xx and
+    /// lost answers); a write is sent once.
+    pub read_only: bool,
+}
+
+impl Cmdlet {
+    pub fn new(name: &str, parameters: Map<String, Value>, read_only: bool) -> Cmdlet {
+        Cmdlet {
+            name: name.to_owned(),
+            parameters,
+            read_only,
+        }
+    }
+
+    /// `{"CmdletInput":{"CmdletName":…,"Parameters":{…}}}`.
+    pub fn body(&self) -> Value {
+        json!({"CmdletInput": {"CmdletName": self.name, "Parameters": self.parameters}})
+    }
+}
+
+/// One page of a cmdlet's output.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ExoPage {
+    /// The PowerShell objects, properties by name as Exchange sends them.
+    pub rows: Vec<Map<String, Value>>,
+    /// `@adminapi.warnings` (e.g. "There are more results available than are currently
+    /// displayed…" when `-ResultSize` cut the output).
+    pub warnings: Vec<String>,
+    pub next_link: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WirePage {
+    #[serde(default)]
+    value: Option<Vec<Map<String, Value>>>,
+    #[serde(rename = "@odata.nextLink")]
+    next_link: Option<String>,
+    #[serde(rename = "@adminapi.warnings", default)]
+    warnings: Option<Vec<Value>>,
+}
+
+impl WirePage {
+    fn into_page(self) -> ExoPage {
+        ExoPage {
+            rows: self.value.unwrap_or_default(),
+            warnings: self
+                .warnings
+                .unwrap_or_default()
+                .into_iter()
+                .map(|w| match w {
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                })
+                .collect(),
+            next_link: self.next_link,
+        }
+    }
+}
+
+/// The Exchange admin API client.
+#[derive(Clone)]
+pub struct Exchange {
+    pub api: Api,
+}
+
+/// The three parts of Exchange's `error.details[].message`: `<id>|<exception type>|<text>`
+/// (contract §1.6; GreyCorbel/ExoHelper `Get-ExoException` splits it the same way).
+pub fn exception_parts(message: &str) -> Option<(&str, &str, &str)> {
+    let mut it = message.splitn(3, '|');
+    match (it.next(), it.next(), it.next()) {
+        (Some(id), Some(kind), Some(text)) if kind.contains('.') || kind.ends_with("Exception") => Some((id, kind, text)),
+        _ => None,
+    }
+}
+
+/// An Exchange error as one line: the cmdlet's own text and the exception's short type
+/// (`ManagementObjectNotFoundException: The operation couldn't be performed because…`).
+pub fn describe(e: &ApiError) -> String {
+    if let ApiError::Http {
+        service: Service::Exchange,
+        status,
+        message,
+        ..
+    } = e
+    {
+        if let Some((_, kind, text)) = exception_parts(message) {
+            let short = kind.rsplit('.').next().unwrap_or(kind);
+            return format!("Exchange HTTP {status}: {short}: {text}");
+        }
+    }
+    e.to_string()
+}
+
+fn protocol(message: String) -> ApiError {
+    ApiError::Protocol {
+        service: Service::Exchange,
+        message,
+    }
+}
+
+fn origin(u: &str) -> Option<(String, String, Option<u16>)> {
+    let u = Url::parse(u).ok()?;
+    Some((u.scheme().to_owned(), u.host_str()?.to_ascii_lowercase(), u.port_or_known_default()))
+}
+
+impl Exchange {
+    pub fn new(api: Api) -> Exchange {
+        Exchange { api }
+    }
+
+    /// `…/InvokeCommand` in `tenant`, with `?$select=` when some properties are wanted.
+    pub fn invoke_url(&self, tenant: &str, select: Option<&str>) -> String {
+        let base = self.api.endpoints().exchange_admin(tenant, "InvokeCommand");
+        match select.filter(|s| !s.is_empty()) {
+            Some(s) => format!(
+                "{base}?$select={}",
+                percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC)
+            ),
+            None => base,
+        }
+    }
+
+    fn request(&self, tenant: &str, url: String, c: &Cmdlet) -> Request {
+        let r = Request::post_json(url, &c.body())
+            .header("content-type", "application/json; charset=utf-8")
+            .header("prefer", &format!("odata.maxpagesize={MAX_PAGE_SIZE}"))
+            .header("x-anchormailbox", &anchor(tenant));
+        if c.read_only {
+            r.idempotent()
+        } else {
+            r
+        }
+    }
+
+    fn decode(r: &Response) -> Result<ExoPage, ApiError> {
+        if r.body.is_empty() {
+            // Set-* cmdlets may answer with no rows at all.
+            return Ok(ExoPage::default());
+        }
+        r.json::<WirePage>()
+            .map(WirePage::into_page)
+            .map_err(|e| ApiError::decode(Service::Exchange, "InvokeCommand answer", r, e))
+    }
+
+    /// A next link is followed only on the Exchange host the run talks to: the bearer token
+    /// never goes to another origin.
+    fn check_next(&self, next: &str) -> Result<(), ApiError> {
+        let mine = origin(&self.api.endpoints().exchange);
+        if mine.is_some() && origin(next) == mine {
+            Ok(())
+        } else {
+            Err(protocol(format!(
+                "@odata.nextLink points to another host ({}); not followed with the token",
+                redact_url(next)
+            )))
+        }
+    }
+
+    /// Runs `c` in `tenant`, one page per item, following `@odata.nextLink` by re-POSTing the
+    /// same body and headers to it (what CIPP, Monkey365 and ExoHelper do). A link seen
+    /// before, or on another host, ends the stream with [`ApiError::Protocol`].
+    pub fn invoke(
+        &self,
+        tenant: &str,
+        c: &Cmdlet,
+        select: Option<&str>,
+    ) -> impl Stream<Item = Result<ExoPage, ApiError>> + Send + 'static {
+        let this = self.clone();
+        let tenant = tenant.to_owned();
+        let c = c.clone();
+        let first = self.invoke_url(&tenant, select);
+        async_stream::try_stream! {
+            let mut seen: HashSet<String> = HashSet::from([first.clone()]);
+            let mut url = Some(first);
+            while let Some(u) = url.take() {
+                let req = this.request(&tenant, u, &c);
+                let r = this.api.send(&tenant, Resource::Exchange, req).await?;
+                let page = Self::decode(&r)?;
+                if let Some(next) = &page.next_link {
+                    this.check_next(next)?;
+                    if !seen.insert(next.clone()) {
+                        Err(protocol(format!("@odata.nextLink repeats a page already read ({})", redact_url(next))))?;
+                    }
+                    url = Some(next.clone());
+                }
+                yield page;
+            }
+        }
+    }
+
+    /// Runs `c` to the end: every row and every warning.
+    pub async fn invoke_all(&self, tenant: &str, c: &Cmdlet, select: Option<&str>) -> Result<ExoPage, ApiError> {
+        use futures::TryStreamExt;
+        let mut all = ExoPage::default();
+        let pages = self.invoke(tenant, c, select);
+        futures::pin_mut!(pages);
+        while let Some(p) = pages.try_next().await? {
+            all.rows.extend(p.rows);
+            all.warnings.extend(p.warnings);
+        }
+        Ok(all)
+    }
+
+    /// Runs up to [`BATCH_SIZE`] cmdlets in one `$batch` (contract §1.5: absolute sub-request
+    /// urls, each with its own headers, `odata.continue-on-error` so one failure leaves the
+    /// others). Answers come back in the order of `cmdlets`, matched by id; an item whose
+    /// output has more pages is read to the end with [`Exchange::invoke`].
+    pub async fn batch(&self, tenant: &str, cmdlets: &[Cmdlet]) -> Result<Vec<Result<ExoPage, ApiError>>, ApiError> {
+        assert!(cmdlets.len() <= BATCH_SIZE, "at most {BATCH_SIZE} cmdlets per $batch");
+        if cmdlets.is_empty() {
+            return Ok(vec![]);
+        }
+        let url = self.api.endpoints().exchange_admin(tenant, "$batch");
+        let invoke = format!("{}?", self.invoke_url(tenant, None));
+        let prefer = format!("odata.maxpagesize={MAX_PAGE_SIZE};odata.continue-on-error");
+        let read_only = cmdlets.iter().all(|c| c.read_only);
+        let last = cmdlets.last().map(|c| c.name.clone()).unwrap_or_default();
+        let build = |token: &str| {
+            let requests: Vec<Value> = cmdlets
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    json!({
+                        "id": (i + 1).to_string(),
+                        "method": "POST",
+                        "url": invoke,
+                        "body": c.body(),
+                        "headers": {
+                            "Authorization": format!("Bearer {token}"),
+                            "Prefer": prefer,
+                            "parameter-based-routing": true,
+                            "X-AnchorMailbox": anchor(tenant),
+                            "X-CmdletName": c.name,
+                            "Accept": "application/json; odata.metadata=minimal",
+                            "Content-Type": "application/json; charset=utf-8",
+                        }
+                    })
+                })
+                .collect();
+            let r = Request::post_json(url.clone(), &json!({ "requests": requests }))
+                .header("content-type", "application/json; charset=utf-8")
+                .header("prefer", &prefer)
+                .header("parameter-based-routing", "True")
+                .header("x-anchormailbox", &anchor(tenant))
+                .header("x-cmdletname", &last)
+                .header("accept", "application/json; odata.metadata=minimal")
+                .bearer(token);
+            if read_only {
+                r.idempotent()
+            } else {
+                r
+            }
+        };
+        let r = self.api.send_built(tenant, Resource::Exchange, build).await?;
+        let answer: BatchAnswer = r
+            .json()
+            .map_err(|e| ApiError::decode(Service::Exchange, "$batch answer", &r, e))?;
+        let mut out: Vec<Option<Result<ExoPage, ApiError>>> = vec![None; cmdlets.len()];
+        for item in answer.responses {
+            let i = item
+                .id
+                .as_ref()
+                .and_then(|id| match id {
+                    Value::String(s) => s.parse::<usize>().ok(),
+                    Value::Number(n) => n.as_u64().map(|n| n as usize),
+                    _ => None,
+                })
+                .filter(|i| (1..=cmdlets.len()).contains(i))
+                .ok_or_else(|| protocol(format!("$batch answer with an unknown id {:?}", item.id)))?;
+            out[i - 1] = Some(self.batch_item(tenant, &cmdlets[i - 1], item).await);
+        }
+        out.into_iter()
+            .enumerate()
+            .map(|(i, o)| o.ok_or_else(|| protocol(format!("$batch answer lacks sub-request {}", i + 1))))
+            .collect()
+    }
+
+    async fn batch_item(&self, tenant: &str, c: &Cmdlet, item: BatchItem) -> Result<ExoPage, ApiError> {
+        let bytes = serde_json::to_vec(&item.body).unwrap_or_default();
+        let resp = Response {
+            status: http::StatusCode::from_u16(item.status).unwrap_or(http::StatusCode::BAD_GATEWAY),
+            headers: Default::default(),
+            body: bytes.into(),
+            retries: 0,
+            retries_exhausted: false,
+        };
+        if !resp.status.is_success() {
+            return Err(ApiError::from_response(Service::Exchange, &resp));
+        }
+        let mut page = Self::decode(&resp)?;
+        if let Some(next) = page.next_link.take() {
+            self.check_next(&next)?;
+            // The rest of this item: re-POST the same cmdlet to its next link.
+            let mut seen = HashSet::from([next.clone()]);
+            let mut url = Some(next);
+            while let Some(u) = url.take() {
+                let r = self
+                    .api
+                    .send(tenant, Resource::Exchange, self.request(tenant, u, c))
+                    .await?;
+                let p = Self::decode(&r)?;
+                page.rows.extend(p.rows);
+                page.warnings.extend(p.warnings);
+                if let Some(n) = p.next_link {
+                    self.check_next(&n)?;
+                    if !seen.insert(n.clone()) {
+                        return Err(protocol(format!(
+                            "@odata.nextLink repeats a page already read ({})",
+                            redact_url(&n)
+                        )));
+                    }
+                    url = Some(n);
+                }
+            }
+        }
+        Ok(page)
+    }
+
+    /// Every mailbox of the tenant (`Get-Mailbox -ResultSize Unlimited`, the properties the
+    /// mailbox views use).
+    pub async fn mailboxes(&self, tenant: &str) -> Result<(Vec<Mailbox>, Vec<String>), ApiError> {
+        let mut p = Map::new();
+        p.insert("ResultSize".into(), Value::from("Unlimited"));
+        let c = Cmdlet::new("Get-Mailbox", p, true);
+        let page = self.invoke_all(tenant, &c, Some(MAILBOX_SELECT)).await?;
+        Ok((page.rows.iter().map(mailbox_of).collect(), page.warnings))
+    }
+
+    /// Statistics of each mailbox named (UPN or other identity), [`BATCH_SIZE`] per `$batch`,
+    /// in order; a mailbox whose statistics fail has its own error.
+    pub async fn mailbox_statistics(
+        &self,
+        tenant: &str,
+        identities: &[String],
+    ) -> Result<Vec<Result<MailboxStatistics, ApiError>>, ApiError> {
+        let mut out = Vec::with_capacity(identities.len());
+        for chunk in identities.chunks(BATCH_SIZE) {
+            let cmdlets: Vec<Cmdlet> = chunk.iter().map(|id| statistics_cmdlet(id)).collect();
+            for r in self.batch(tenant, &cmdlets).await? {
+                out.push(r.and_then(|p| {
+                    p.rows.first().map(statistics_of).ok_or_else(|| {
+                        protocol("Get-MailboxStatistics answered without a row".to_owned())
+                    })
+                }));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// `Get-MailboxStatistics -Identity <id>`.
+pub fn statistics_cmdlet(identity: &str) -> Cmdlet {
+    let mut p = Map::new();
+    p.insert("Identity".into(), Value::from(identity));
+    Cmdlet::new("Get-MailboxStatistics", p, true)
+}
+
+#[derive(Deserialize)]
+struct BatchAnswer {
+    #[serde(default)]
+    responses: Vec<BatchItem>,
+}
+
+#[derive(Deserialize)]
+struct BatchItem {
+    id: Option<Value>,
+    status: u16,
+    #[serde(default)]
+    body: Value,
+}
+
+/// The `Get-Mailbox` properties [`Exchange::mailboxes`] asks for (`$select`).
+pub const MAILBOX_SELECT: &str = "UserPrincipalName,DisplayName,PrimarySmtpAddress,RecipientTypeDetails,\
+ExternalDirectoryObjectId,ExchangeGuid,ArchiveGuid,ArchiveStatus,LitigationHoldEnabled,\
+HiddenFromAddressListsEnabled,ForwardingSmtpAddress,ForwardingAddress,DeliverToMailboxAndForward,WhenMailboxCreated";
+
+fn text(m: &Map<String, Value>, k: &str) -> Option<String> {
+    match m.get(k)? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// A boolean as Exchange sends it (JSON true/false; `"True"` text tolerated).
+fn flag(m: &Map<String, Value>, k: &str) -> bool {
+    match m.get(k) {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+        _ => false,
+    }
+}
+
+fn count(m: &Map<String, Value>, k: &str) -> Option<u64> {
+    match m.get(k)? {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => parse_byte_quantified(s),
+        _ => None,
+    }
+}
+
+fn when(m: &Map<String, Value>, k: &str) -> Option<time::OffsetDateTime> {
+    text(m, k).and_then(|s| parse_exo_time(&s))
+}
+
+const NO_GUID: &str = "00000000-0000-0000-0000-000000000000";
+
+/// A `Get-Mailbox` row as the core model.
+pub fn mailbox_of(m: &Map<String, Value>) -> Mailbox {
+    let archive_guid = text(m, "ArchiveGuid").filter(|g| g != NO_GUID);
+    let archive_status = text(m, "ArchiveStatus");
+    Mailbox {
+        user_principal_name: text(m, "UserPrincipalName").unwrap_or_default(),
+        display_name: text(m, "DisplayName").unwrap_or_default(),
+        primary_smtp_address: text(m, "PrimarySmtpAddress").unwrap_or_default(),
+        recipient_type_details: text(m, "RecipientTypeDetails").unwrap_or_default(),
+        external_directory_object_id: text(m, "ExternalDirectoryObjectId"),
+        exchange_guid: text(m, "ExchangeGuid"),
+        archive: archive_status.is_some_and(|s| s.eq_ignore_ascii_case("Active")) || archive_guid.is_some(),
+        litigation_hold: flag(m, "LitigationHoldEnabled"),
+        hidden_from_address_lists: flag(m, "HiddenFromAddressListsEnabled"),
+        forwarding_smtp_address: text(m, "ForwardingSmtpAddress").map(|s| strip_proxy_prefix(&s).to_owned()),
+        forwarding_address: text(m, "ForwardingAddress"),
+        deliver_to_mailbox_and_forward: flag(m, "DeliverToMailboxAndForward"),
+        created: when(m, "WhenMailboxCreated").or_else(|| when(m, "WhenCreated")),
+    }
+}
+
+/// A `Get-MailboxStatistics` row as the core model (sizes from their byte counts).
+pub fn statistics_of(m: &Map<String, Value>) -> MailboxStatistics {
+    MailboxStatistics {
+        total_item_size: count(m, "TotalItemSize"),
+        item_count: count(m, "ItemCount"),
+        deleted_item_count: count(m, "DeletedItemCount"),
+        total_deleted_item_size: count(m, "TotalDeletedItemSize"),
+        last_logon_time: when(m, "LastLogonTime"),
+        last_user_action_time: when(m, "LastUserActionTime"),
+        last_interaction_time: when(m, "LastInteractionTime"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obj(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn exchange_error_details_split_into_id_type_and_text() {
+        let m = "Ex6F9304|Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException|The operation couldn't be performed because object 'x@contoso.onmicrosoft.com' couldn't be found on 'YQBPR01A12DC007.CANPR01A012.PROD.OUTLOOK.COM'.";
+        let (id, kind, text) = exception_parts(m).unwrap();
+        assert_eq!(id, "Ex6F9304");
+        assert!(kind.ends_with("ManagementObjectNotFoundException"));
+        assert!(text.starts_with("The operation couldn't be performed"));
+        let e = ApiError::http(Service::Exchange, 404, "NotFound", m);
+        assert!(describe(&e).starts_with("Exchange HTTP 404: ManagementObjectNotFoundException: The operation"));
+        assert_eq!(exception_parts("just text"), None);
+    }
+
+    /// Property names and value forms of contract §1.4/§1.7 (graph2otel's live captures).
+    #[test]
+    fn mailbox_rows_map_to_the_model() {
+        let m = mailbox_of(&obj(json!({
+            "UserPrincipalName": "adele@contoso.com",
+            "DisplayName": "Adele Vance",
+            "PrimarySmtpAddress": "adele@contoso.com",
+            "RecipientTypeDetails": "UserMailbox",
+            "ExternalDirectoryObjectId": "87d349ed-44d7-43e1-9a83-5f2406dee5bd",
+            "ArchiveGuid": "00000000-0000-0000-0000-000000000000",
+            "ArchiveStatus": "None",
+            "LitigationHoldEnabled": true,
+            "HiddenFromAddressListsEnabled": "False",
+            "ForwardingSmtpAddress": "smtp:boss@fabrikam.com",
+            "ForwardingAddress": null,
+            "DeliverToMailboxAndForward": false,
+            "WhenMailboxCreated": "2024-01-02T03:04:05Z"
+        })));
+        assert_eq!(m.recipient_type_details, "UserMailbox");
+        assert!(!m.archive && m.litigation_hold && !m.hidden_from_address_lists);
+        assert_eq!(m.forwarding_smtp_address.as_deref(), Some("boss@fabrikam.com"));
+        assert_eq!(m.forwarding_address, None);
+        assert!(m.created.is_some());
+        let archived = mailbox_of(&obj(json!({"ArchiveGuid": "6f1ba9f1-0000-4c1e-8f0e-6d1f3a2b4c5d", "ArchiveStatus": "Active"})));
+        assert!(archived.archive);
+    }
+
+    #[test]
+    fn statistics_sizes_come_from_the_byte_counts() {
+        let s = statistics_of(&obj(json!({
+            "TotalItemSize": "984.7 MB (1,032,552,448 bytes)",
+            "TotalDeletedItemSize": "0 B (0 bytes)",
+            "ItemCount": 5120,
+            "LastUserActionTime": "2026-10-01T08:00:00Z",
+            "LastInteractionTime": null,
+            "LastLogonTime": "/Date(1764028800000)/"
+        })));
+        assert_eq!(s.total_item_size, Some(1_032_552_448));
+        assert_eq!(s.total_deleted_item_size, Some(0));
+        assert_eq!(s.item_count, Some(5120));
+        assert!(s.last_user_action_time.is_some() && s.last_interaction_time.is_none());
+        assert!(s.last_logon_time.is_some());
+    }
+
+    #[test]
+    fn cmdlet_bodies_are_cmdlet_input() {
+        let mut p = Map::new();
+        p.insert("ResultSize".into(), json!("Unlimited"));
+        p.insert("RecipientTypeDetails".into(), json!(["UserMailbox", "SharedMailbox"]));
+        let c = Cmdlet::new("Get-Mailbox", p, true);
+        assert_eq!(
+            c.body(),
+            json!({"CmdletInput":{"CmdletName":"Get-Mailbox","Parameters":{"ResultSize":"Unlimited","RecipientTypeDetails":["UserMailbox","SharedMailbox"]}}})
+        );
+        assert_eq!(
+            anchor("52eaad04-13a2-4a2f-9ce8-93a294fadf36"),
+            "APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@52eaad04-13a2-4a2f-9ce8-93a294fadf36"
+        );
+    }
+}
