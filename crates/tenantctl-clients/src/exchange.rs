@@ -102,7 +102,9 @@ pub struct Exchange {
 pub fn exception_parts(message: &str) -> Option<(&str, &str, &str)> {
     let mut it = message.splitn(3, '|');
     match (it.next(), it.next(), it.next()) {
-        (Some(id), Some(kind), Some(text)) if kind.contains('.') || kind.ends_with("Exception") => Some((id, kind, text)),
+        (Some(id), Some(kind), Some(text)) if kind.contains('.') || kind.ends_with("Exception") => {
+            Some((id, kind, text))
+        }
         _ => None,
     }
 }
@@ -134,7 +136,11 @@ fn protocol(message: String) -> ApiError {
 
 fn origin(u: &str) -> Option<(String, String, Option<u16>)> {
     let u = Url::parse(u).ok()?;
-    Some((u.scheme().to_owned(), u.host_str()?.to_ascii_lowercase(), u.port_or_known_default()))
+    Some((
+        u.scheme().to_owned(),
+        u.host_str()?.to_ascii_lowercase(),
+        u.port_or_known_default(),
+    ))
 }
 
 impl Exchange {
@@ -372,9 +378,10 @@ impl Exchange {
             let cmdlets: Vec<Cmdlet> = chunk.iter().map(|id| statistics_cmdlet(id)).collect();
             for r in self.batch(tenant, &cmdlets).await? {
                 out.push(r.and_then(|p| {
-                    p.rows.first().map(statistics_of).ok_or_else(|| {
-                        protocol("Get-MailboxStatistics answered without a row".to_owned())
-                    })
+                    p.rows
+                        .first()
+                        .map(statistics_of)
+                        .ok_or_else(|| protocol("Get-MailboxStatistics answered without a row".to_owned()))
                 }));
             }
         }
@@ -516,7 +523,9 @@ mod tests {
         assert_eq!(m.forwarding_smtp_address.as_deref(), Some("boss@fabrikam.com"));
         assert_eq!(m.forwarding_address, None);
         assert!(m.created.is_some());
-        let archived = mailbox_of(&obj(json!({"ArchiveGuid": "6f1ba9f1-0000-4c1e-8f0e-6d1f3a2b4c5d", "ArchiveStatus": "Active"})));
+        let archived = mailbox_of(&obj(
+            json!({"ArchiveGuid": "6f1ba9f1-0000-4c1e-8f0e-6d1f3a2b4c5d", "ArchiveStatus": "Active"}),
+        ));
         assert!(archived.archive);
     }
 

@@ -4,7 +4,8 @@
 //! - [`connect`]: profiles, credentials, endpoints, the sandbox;
 //! - [`session`]: a connected [`Session`](session::Session) with the partner's customer list;
 //! - [`targets`]: `--tenant`/`--all-tenants`/`--exclude` resolved to fan-out targets;
-//! - one module per operation: [`list`], [`import`], [`licences`], [`domains`], [`login`];
+//! - one module per operation: [`list`], [`import`], [`licences`], [`domains`], [`login`],
+//!   [`exchange`];
 //! - [`errors`]: how a service error ends a tenant (the fan-out's classifier).
 //!
 //! Planners are pure and live in `tenantctl_core::plan`; the apply phases live here.
@@ -12,6 +13,7 @@
 pub mod connect;
 pub mod domains;
 pub mod errors;
+pub mod exchange;
 pub mod files;
 pub mod import;
 pub mod licences;

@@ -340,7 +340,8 @@ impl Api {
 
     /// Sends `req` with a token for (`tenant`, `resource`); on 401 fetches a new token once.
     pub async fn send(&self, tenant: &str, resource: Resource, req: Request) -> Result<Response, ApiError> {
-        self.send_built(tenant, resource, |token| req.clone().bearer(token)).await
+        self.send_built(tenant, resource, |token| req.clone().bearer(token))
+            .await
     }
 
     /// [`Api::send`] for a request that carries the token in more places than the

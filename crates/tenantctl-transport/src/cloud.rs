@@ -169,7 +169,12 @@ impl Endpoints {
     /// Exchange's admin API in a tenant: `{exchange}/adminapi/beta/{tenant}/{path}`
     /// (`InvokeCommand`, `$batch`), the form the Exchange Online V3 module and CIPP call.
     pub fn exchange_admin(&self, tenant: &str, path: &str) -> String {
-        format!("{}/adminapi/beta/{}/{}", self.exchange, tenant, path.trim_start_matches('/'))
+        format!(
+            "{}/adminapi/beta/{}/{}",
+            self.exchange,
+            tenant,
+            path.trim_start_matches('/')
+        )
     }
 }
 

@@ -629,7 +629,11 @@ mod tests {
         assert_eq!(effective_status(&answer(503, text)), 429);
         assert_eq!(effective_status(&answer(400, text)), 429);
         assert_eq!(effective_status(&answer(400, "{\"error\":{}}")), 400);
-        assert_eq!(effective_status(&answer(200, text)), 200, "a success is never reclassified");
+        assert_eq!(
+            effective_status(&answer(200, text)),
+            200,
+            "a success is never reclassified"
+        );
     }
 
     #[tokio::test]

@@ -161,6 +161,29 @@ impl FanoutArgs {
     }
 }
 
+/// How many tenants and requests run at once against Exchange Online, whose admin API refuses
+/// more than a few concurrent requests per tenant (its "maximum number of concurrent requests
+/// per tenant" answer, which tenantctl waits out and retries).
+#[derive(Args, Debug, Clone)]
+pub struct ExoFanoutArgs {
+    /// Tenants worked on at once.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=1000), help_heading = "Fan-out")]
+    pub concurrency: u16,
+    /// Exchange requests at once within one tenant (Exchange's per-tenant concurrency budget).
+    #[arg(long, default_value_t = tenantctl_ops::exchange::DEFAULT_PER_TENANT as u16,
+          value_parser = clap::value_parser!(u16).range(1..=10), help_heading = "Fan-out")]
+    pub per_tenant: u16,
+}
+
+impl ExoFanoutArgs {
+    pub fn fanout(&self) -> FanoutArgs {
+        FanoutArgs {
+            concurrency: self.concurrency,
+            per_tenant: self.per_tenant,
+        }
+    }
+}
+
 /// Flags of every write.
 #[derive(Args, Debug, Clone, Default)]
 pub struct WriteArgs {

@@ -4,6 +4,7 @@ pub mod customers;
 pub mod domains;
 pub mod licenses;
 pub mod login;
+pub mod mailboxes;
 pub mod relationships;
 pub mod sandbox;
 pub mod sim;
@@ -21,6 +22,7 @@ pub async fn exec(cli: Cli) -> Result<i32> {
         Command::Users(a) => users::exec(g, a).await,
         Command::Licenses(a) => licenses::exec(g, a).await,
         Command::Login(a) => login::exec(g, a).await,
+        Command::Mailboxes(a) => mailboxes::exec(g, a).await,
         Command::Sim(a) => sim::exec(a).await,
         Command::Sandbox(a) => sandbox::exec(a).await,
     }
