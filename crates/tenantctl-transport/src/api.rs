@@ -354,9 +354,22 @@ impl Api {
         build: impl Fn(&str) -> Request,
     ) -> Result<Response, ApiError> {
         let mut second_chance = true;
+        let build = &build;
         loop {
-            let token = self.tokens.token(tenant, resource).await?;
-            let r = self.executor.send(&build(token.token.expose())).await?;
+            // Every attempt asks the token cache again: a retry after a long `Retry-After`
+            // must not resend a token that expired meanwhile (probe D11).
+            let made = self
+                .executor
+                .send_each(|| async move {
+                    let t = self.tokens.token(tenant, resource).await?;
+                    Ok::<_, ApiError>((build(t.token.expose()), t))
+                })
+                .await;
+            let (r, token) = match made {
+                Ok(x) => x,
+                Err(crate::http::SendError::Make(e)) => return Err(e),
+                Err(crate::http::SendError::Transport(e)) => return Err(e.into()),
+            };
             if r.status.as_u16() == 401 && second_chance {
                 second_chance = false;
                 self.tokens.invalidate(tenant, resource, &token.token).await;

@@ -438,10 +438,31 @@ impl Executor {
     /// Sends `req`, retrying per the classifier; returns the final response whatever its
     /// status, or a transport error when no response could be had.
     pub async fn send(&self, req: &Request) -> Result<Response, TransportError> {
+        let made = self
+            .send_each(|| std::future::ready(Ok::<_, std::convert::Infallible>((req.clone(), ()))))
+            .await;
+        match made {
+            Ok((r, ())) => Ok(r),
+            Err(SendError::Transport(e)) => Err(e),
+            Err(SendError::Make(never)) => match never {},
+        }
+    }
+
+    /// [`Executor::send`] with the request made afresh for every attempt by `make`, so that a
+    /// retry carries what is current then (a token that expired while waiting out
+    /// `Retry-After` is replaced, never resent). `make` also hands back a value of its own
+    /// (e.g. the token used), returned with the final response. A failure of `make` ends the
+    /// request.
+    pub async fn send_each<T, E, F, Fut>(&self, mut make: F) -> Result<(Response, T), SendError<E>>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<(Request, T), E>>,
+    {
         let mut attempt: u32 = 0;
         loop {
+            let (req, extra) = make().await.map_err(SendError::Make)?;
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
-            let outcome = self.attempt(req).await;
+            let outcome = self.attempt(&req).await;
             let now = self.clock.now_system();
             let decision = match &outcome {
                 Ok(r) => classify(
@@ -463,9 +484,9 @@ impl Executor {
                                 self.budget.deposit_success();
                             }
                             r.retries = attempt;
-                            Ok(r)
+                            Ok((r, extra))
                         }
-                        Err(e) => Err(self.connection_error(req, attempt, e)),
+                        Err(e) => Err(SendError::Transport(self.connection_error(&req, attempt, e))),
                     }
                 }
                 Decision::Retry { class, after } => (class, after),
@@ -482,9 +503,9 @@ impl Executor {
                     Ok(mut r) => {
                         r.retries = attempt;
                         r.retries_exhausted = true;
-                        Ok(r)
+                        Ok((r, extra))
                     }
-                    Err(e) => Err(self.connection_error(req, attempt, e)),
+                    Err(e) => Err(SendError::Transport(self.connection_error(&req, attempt, e))),
                 };
             }
             tracing::debug!(url = %redact_url(&req.url), ?class, ?delay, attempt, "retrying");
@@ -568,6 +589,14 @@ fn effective_status(r: &Response) -> u16 {
     } else {
         status
     }
+}
+
+/// Why [`Executor::send_each`] produced no response.
+#[derive(Debug)]
+pub enum SendError<E> {
+    /// Making the request failed (e.g. no token could be had).
+    Make(E),
+    Transport(TransportError),
 }
 
 /// A URL without its query string (which may carry skip tokens; never secrets, but long).

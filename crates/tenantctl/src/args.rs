@@ -184,16 +184,30 @@ impl ExoFanoutArgs {
     }
 }
 
-/// Flags of every write.
+/// Asking before a change: every write has these.
 #[derive(Args, Debug, Clone, Default)]
-pub struct WriteArgs {
+pub struct ConfirmArgs {
     /// Show the full plan (and every problem); change nothing.
     #[arg(long, alias = "dry-run")]
     pub what_if: bool,
-    /// Apply the valid rows even if some are bad (the bad ones are reported as failed).
-    #[arg(long)]
-    pub continue_on_error: bool,
     /// Do not ask before writing (needed to write without a terminal to more than one tenant).
     #[arg(long, short = 'y')]
     pub yes: bool,
+}
+
+/// Flags of every write from rows (CSV, flags): asking first, and what to do with bad rows.
+#[derive(Args, Debug, Clone, Default)]
+pub struct WriteArgs {
+    #[command(flatten)]
+    pub confirm: ConfirmArgs,
+    /// Apply the valid rows even if some are bad (the bad ones are reported as failed).
+    #[arg(long)]
+    pub continue_on_error: bool,
+}
+
+impl std::ops::Deref for WriteArgs {
+    type Target = ConfirmArgs;
+    fn deref(&self) -> &ConfirmArgs {
+        &self.confirm
+    }
 }

@@ -2,7 +2,7 @@
 //! file under `commands/`).
 
 use crate::args::Global;
-use crate::commands::{customers, domains, licenses, login, mailboxes, relationships, sandbox, sim, users};
+use crate::commands::{customers, domains, exo, licenses, login, mailboxes, relationships, sandbox, sim, users};
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
 
@@ -32,6 +32,8 @@ pub enum Command {
     Users(users::Args),
     /// Subscribed licences (bought, assigned, free); assign and remove.
     Licenses(licenses::Args),
+    /// Run any Exchange Online cmdlet in one customer or all (Exchange's admin API, no PowerShell).
+    Exo(exo::Args),
     /// Exchange Online mailboxes with their statistics; stale mailboxes.
     Mailboxes(mailboxes::Args),
     /// Sign the partner's admin in (device code) and store the refresh token (file 0600).

@@ -10,7 +10,9 @@ mod ui;
 use clap::Parser;
 
 fn main() {
-    let cli = match cli::Cli::try_parse() {
+    // `exo`'s long options may follow the cmdlet: put them where clap looks.
+    let argv = commands::exo::hoist_options(std::env::args_os().collect());
+    let cli = match cli::Cli::try_parse_from(argv) {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { 1 } else { 0 };

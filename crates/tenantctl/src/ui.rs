@@ -61,7 +61,18 @@ pub fn open_sink(o: &OutputArgs, schema: Vec<Column>, default_sort: &[&'static s
         println!("{}", schema.iter().map(|c| c.name).collect::<Vec<_>>().join(","));
         std::process::exit(0);
     }
-    let spec = OutputSpec {
+    let spec = output_spec(o, default_sort);
+    output::open(&spec, schema, std::io::stdout().is_terminal()).map_err(|e| anyhow!("{e}"))
+}
+
+/// Whether stdout is a terminal (the table then fits its width).
+pub fn stdout_is_terminal() -> bool {
+    std::io::stdout().is_terminal()
+}
+
+/// The output flags as the output crate takes them.
+pub fn output_spec(o: &OutputArgs, default_sort: &[&'static str]) -> OutputSpec {
+    OutputSpec {
         format: format_of(o.format),
         out: o.out.clone(),
         select: o.select.clone(),
@@ -70,8 +81,7 @@ pub fn open_sink(o: &OutputArgs, schema: Vec<Column>, default_sort: &[&'static s
         bom: o.bom,
         terminal_width: terminal_width(),
         query: o.query.clone(),
-    };
-    output::open(&spec, schema, std::io::stdout().is_terminal()).map_err(|e| anyhow!("{e}"))
+    }
 }
 
 /// Writes a whole list of rows (a write's results, a plan) with the output flags.
@@ -178,6 +188,19 @@ pub fn finish(
     stop: &Stop,
 ) -> Result<i32> {
     let completed = w.finish(Some(summary))?;
+    conclude(g, o, completed, summary, session, stop)
+}
+
+/// The end of a fan-out command once its output is written (`completed` false: the reader
+/// went away, exit quietly): the status report and the exit code.
+pub fn conclude(
+    g: &Global,
+    o: &OutputArgs,
+    completed: bool,
+    summary: &Summary,
+    session: &Session,
+    stop: &Stop,
+) -> Result<i32> {
     if !completed {
         return Ok(0);
     }

@@ -2,6 +2,7 @@
 
 pub mod customers;
 pub mod domains;
+pub mod exo;
 pub mod licenses;
 pub mod login;
 pub mod mailboxes;
@@ -19,6 +20,7 @@ pub async fn exec(cli: Cli) -> Result<i32> {
         Command::Customers(a) => customers::exec(g, a).await,
         Command::Relationships(a) => relationships::exec(g, a).await,
         Command::Domains(a) => domains::exec(g, a).await,
+        Command::Exo(a) => exo::exec(g, a).await,
         Command::Users(a) => users::exec(g, a).await,
         Command::Licenses(a) => licenses::exec(g, a).await,
         Command::Login(a) => login::exec(g, a).await,
