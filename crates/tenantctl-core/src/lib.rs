@@ -6,6 +6,7 @@ pub mod ids;
 pub mod licences;
 pub mod models;
 pub mod plan;
+pub mod pwsh;
 pub mod roles;
 pub mod rows;
 pub mod status;
