@@ -606,6 +606,12 @@ mod tests {
     }
 
     #[test]
+    fn the_sink_can_move_to_another_thread() {
+        fn send<T: Send>() {}
+        send::<DynamicSink>();
+    }
+
+    #[test]
     fn names_are_interned_once() {
         let a = intern("SomeExchangeProperty");
         let b = intern(&String::from("SomeExchangeProperty"));
