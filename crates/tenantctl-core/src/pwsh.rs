@@ -181,7 +181,7 @@ pub fn parse_line(line: &str) -> Result<CmdletCall, PwshError> {
                     problem: format!("unexpected '{c}'"),
                 })
             }
-            '-' if lx.is_param_start() => {
+            _ if lx.is_param_start() => {
                 let start = lx.pos;
                 lx.pos += 1;
                 while lx.peek().is_some_and(|c| !c.is_whitespace() && c != ':') {
@@ -191,7 +191,7 @@ pub fn parse_line(line: &str) -> Result<CmdletCall, PwshError> {
                 if token.starts_with("--") {
                     return Err(PwshError::LongOption { token });
                 }
-                let name = token[1..].to_owned();
+                let name: String = token.chars().skip(1).collect();
                 check_param_name(&name, &token)?;
                 let value = if lx.peek() == Some(':') {
                     lx.pos += 1;
@@ -299,7 +299,7 @@ fn cmdlet_name(token: &str, only: bool) -> Result<String, PwshError> {
             token: token.to_owned(),
         });
     }
-    if token.starts_with('-') {
+    if token.starts_with(is_dash) {
         return Err(PwshError::ParameterBeforeCmdlet {
             token: token.to_owned(),
         });
@@ -331,10 +331,9 @@ fn param_token(arg: &str) -> Result<Option<&str>, PwshError> {
         return Err(PwshError::LongOption { token: arg.to_owned() });
     }
     let mut chars = arg.chars();
-    if chars.next() == Some('-') && chars.next().is_some_and(|c| c.is_alphabetic() || c == '_') {
-        Ok(Some(&arg[1..]))
-    } else {
-        Ok(None)
+    match (chars.next(), chars.next()) {
+        (Some(d), Some(c)) if is_dash(d) && (c.is_alphabetic() || c == '_') => Ok(Some(&arg[d.len_utf8()..])),
+        _ => Ok(None),
     }
 }
 
@@ -359,7 +358,7 @@ fn argv_value(arg: &str) -> Result<Value, PwshError> {
     if arg.starts_with("@(") || arg.starts_with("@{") {
         return whole_value(arg);
     }
-    if arg.starts_with(['\'', '"']) || arg.contains(',') {
+    if arg.starts_with(|c| is_single_quote(c) || is_double_quote(c)) || arg.contains(',') {
         // A list or a quoted value when it reads whole, else the text as given.
         return Ok(whole_value(arg).unwrap_or_else(|_| Value::String(arg.to_owned())));
     }
@@ -483,7 +482,7 @@ impl Lexer {
 
     /// `-Name` (a dash then a letter or `_`), or `--something`.
     fn is_param_start(&self) -> bool {
-        self.peek() == Some('-')
+        self.peek().is_some_and(is_dash)
             && self
                 .peek_at(1)
                 .is_some_and(|c| c.is_alphabetic() || c == '_' || c == '-')
@@ -566,11 +565,11 @@ impl Lexer {
         let mut quoted = false;
         while let Some(c) = self.peek() {
             match c {
-                '\'' => {
+                c if is_single_quote(c) => {
                     quoted = true;
                     self.single_quoted(&mut out)?;
                 }
-                '"' => {
+                c if is_double_quote(c) => {
                     quoted = true;
                     self.double_quoted(&mut out)?;
                 }
@@ -620,11 +619,11 @@ impl Lexer {
                         close: '\'',
                     })
                 }
-                Some('\'') if self.peek_at(1) == Some('\'') => {
-                    out.push('\'');
+                Some(c) if is_single_quote(c) && self.peek_at(1).is_some_and(is_single_quote) => {
+                    out.push(c);
                     self.pos += 2;
                 }
-                Some('\'') => {
+                Some(c) if is_single_quote(c) => {
                     self.pos += 1;
                     return Ok(());
                 }
@@ -659,11 +658,11 @@ impl Lexer {
                         self.pos += 1;
                     }
                 },
-                Some('"') if self.peek_at(1) == Some('"') => {
-                    out.push('"');
+                Some(c) if is_double_quote(c) && self.peek_at(1).is_some_and(is_double_quote) => {
+                    out.push(c);
                     self.pos += 2;
                 }
-                Some('"') => {
+                Some(c) if is_double_quote(c) => {
                     self.pos += 1;
                     return Ok(());
                 }
@@ -781,8 +780,8 @@ impl Lexer {
                         close: '}',
                     })
                 }
-                Some('\'') => self.single_quoted(&mut scratch)?,
-                Some('"') => self.double_quoted(&mut scratch)?,
+                Some(c) if is_single_quote(c) => self.single_quoted(&mut scratch)?,
+                Some(c) if is_double_quote(c) => self.double_quoted(&mut scratch)?,
                 Some('{') => {
                     depth += 1;
                     self.pos += 1;
@@ -812,4 +811,18 @@ fn backtick(c: char) -> char {
         'v' => '\u{b}',
         c => c,
     }
+}
+
+/// PowerShell takes typographic quotes as quotes (text pasted from documents).
+fn is_single_quote(c: char) -> bool {
+    matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201a}' | '\u{201b}')
+}
+
+fn is_double_quote(c: char) -> bool {
+    matches!(c, '"' | '\u{201c}' | '\u{201d}' | '\u{201e}')
+}
+
+/// PowerShell takes en dash, em dash and horizontal bar as the dash before a parameter.
+fn is_dash(c: char) -> bool {
+    matches!(c, '-' | '\u{2013}' | '\u{2014}' | '\u{2015}')
 }

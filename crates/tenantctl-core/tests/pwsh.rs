@@ -131,6 +131,19 @@ fn command_lines_become_parameters() {
             "Get-Mailbox -Identity x@contoso.com",
             json!({"Identity": "x@contoso.com"}),
         ),
+        // Pasted from a document: PowerShell reads typographic dashes and quotes as its own.
+        (
+            "Get-Mailbox \u{2013}Identity \u{2018}john doe\u{2019}",
+            json!({"Identity": "john doe"}),
+        ),
+        (
+            "Get-Mailbox \u{2014}Identity \u{201c}john doe\u{201d}",
+            json!({"Identity": "john doe"}),
+        ),
+        (
+            "Set-User -Identity x -DisplayName 'Sales \u{2014} EMEA'",
+            json!({"Identity": "x", "DisplayName": "Sales \u{2014} EMEA"}),
+        ),
     ];
     assert!(rows.len() >= 30);
     for (line, expected) in rows {
@@ -205,6 +218,11 @@ fn argv_elements_become_parameters() {
             json!({"Filter": "Name -eq \"x`y\""}),
         ),
         (&["Get-Mailbox", "-Identity:john doe"], json!({"Identity": "john doe"})),
+        (&["Get-Mailbox", "\u{2013}Identity", "x"], json!({"Identity": "x"})),
+        (
+            &["Get-User", "-Identity", "O\u{2019}Brien"],
+            json!({"Identity": "O\u{2019}Brien"}),
+        ),
     ];
     for (args, expected) in rows {
         let call = parse_args(&argv(args)).unwrap_or_else(|e| panic!("{args:?}: {e}"));

@@ -20,6 +20,7 @@
 
 mod columns;
 mod dest;
+pub mod dynamic;
 mod format;
 mod query;
 mod status_report;
@@ -30,6 +31,7 @@ mod xlsx;
 
 use std::path::PathBuf;
 
+pub use dynamic::{open_dynamic, open_dynamic_with_stdout, DynamicError, DynamicSink};
 pub use format::{resolve_format, Format};
 pub use status_report::render_status_report;
 pub use table::render_table;
