@@ -327,8 +327,9 @@ fn sniff(b: &[u8]) -> (Encoding, &[u8]) {
     }
 }
 
-/// UTF-16 without BOM: a CSV header is ASCII, so in UTF-16 LE nearly every odd byte is NUL and
-/// almost no even one (BE: the reverse). Looks at the first 4 KiB.
+/// UTF-16 without BOM: headers, UPNs and delimiters are ASCII, so in UTF-16 LE many odd bytes
+/// are NUL (over a third, even with names in CJK scripts) and few even ones (BE: the reverse).
+/// UTF-8 text has no NUL at all. Looks at the first 4 KiB.
 fn utf16_without_bom(b: &[u8]) -> Option<Encoding> {
     let sample = &b[..b.len().min(4096) & !1];
     let pairs = sample.len() / 2;
@@ -337,9 +338,9 @@ fn utf16_without_bom(b: &[u8]) -> Option<Encoding> {
     }
     let even = sample.iter().step_by(2).filter(|&&x| x == 0).count();
     let odd = sample.iter().skip(1).step_by(2).filter(|&&x| x == 0).count();
-    if odd * 2 > pairs && even * 4 < odd {
+    if odd * 3 > pairs && even * 4 < odd {
         Some(Encoding::Utf16Le { bom: false })
-    } else if even * 2 > pairs && odd * 4 < even {
+    } else if even * 3 > pairs && odd * 4 < even {
         Some(Encoding::Utf16Be { bom: false })
     } else {
         None
