@@ -136,16 +136,23 @@ const RESAVE: &str = "re-save it as CSV UTF-8 (Excel: File > Save As > \"CSV UTF
 /// fix; they never contain the file's raw bytes or control characters.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum CsvInputError {
+    /// No bytes, or nothing but a BOM, blank lines and preamble.
     #[error("{what} is empty: it needs a header line and at least one row")]
     Empty { what: String },
+    /// A workbook or another non-text format, known by its magic bytes.
     #[error("{what} is {kind}, not a CSV file: {RESAVE}")]
     NotCsv { what: String, kind: &'static str },
+    /// The BOM or byte pattern says `encoding`, but the bytes are not valid in it.
     #[error("{what} looks like {encoding} but {detail}: {RESAVE}")]
     Malformed {
         what: String,
         encoding: Encoding,
         detail: String,
+        /// The line of the first bad byte when known, else 1.
+        line: usize,
     },
+    /// Decoded text holding a control character other than tab, CR and LF (NUL from a wrong
+    /// guess, C1 codes from another code page, terminal escapes).
     #[error(
         "{what}, read as {encoding}, has the control character {code} on line {line}, which no CSV text \
          holds: it is another kind of file or in another encoding; {RESAVE}"
@@ -157,6 +164,7 @@ pub enum CsvInputError {
         /// `U+0000` form.
         code: String,
     },
+    /// A header line with none of the three delimiters (every input needs two columns or more).
     #[error(
         "{what} (read as {encoding}): the header line \"{header}\" has no comma, semicolon or tab between \
          column names; separate the columns with commas ({RESAVE})"
@@ -167,6 +175,7 @@ pub enum CsvInputError {
         /// The header line, shortened.
         header: String,
     },
+    /// An Excel `sep=` line naming another delimiter.
     #[error("{what}: its first line sets the delimiter {found}; use a comma, semicolon or tab ({RESAVE})")]
     UnsupportedDelimiter { what: String, found: String },
 }
@@ -175,7 +184,7 @@ impl CsvInputError {
     /// The 1-based line the problem is on (1 for problems with the whole file).
     pub fn line(&self) -> usize {
         match self {
-            CsvInputError::ControlCharacter { line, .. } => *line,
+            CsvInputError::ControlCharacter { line, .. } | CsvInputError::Malformed { line, .. } => *line,
             _ => 1,
         }
     }
@@ -192,22 +201,23 @@ pub fn decode_csv(bytes: &[u8], what: &str) -> Result<DecodedCsv, CsvInputError>
         return Err(CsvInputError::NotCsv { what, kind });
     }
     let (encoding, body) = sniff(bytes);
-    let malformed = |detail: String| CsvInputError::Malformed {
+    let malformed = |detail: String, line: usize| CsvInputError::Malformed {
         what: what.clone(),
         encoding,
         detail,
+        line,
     };
     let mut text = match encoding {
         Encoding::Utf8 { .. } => match std::str::from_utf8(body) {
             Ok(t) => t.to_owned(),
             Err(e) => {
                 let line = body[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
-                return Err(malformed(format!("has a byte that is not UTF-8 on line {line}")));
+                return Err(malformed(format!("has a byte that is not UTF-8 on line {line}"), line));
             }
         },
         Encoding::Utf16Le { .. } | Encoding::Utf16Be { .. } => {
             if body.len() % 2 != 0 {
-                return Err(malformed("has an odd number of bytes (cut short?)".into()));
+                return Err(malformed("has an odd number of bytes (cut short?)".into(), 1));
             }
             let enc = if matches!(encoding, Encoding::Utf16Le { .. }) {
                 encoding_rs::UTF_16LE
@@ -216,12 +226,20 @@ pub fn decode_csv(bytes: &[u8], what: &str) -> Result<DecodedCsv, CsvInputError>
             };
             match enc.decode_without_bom_handling_and_without_replacement(body) {
                 Some(t) => t.into_owned(),
-                None => return Err(malformed("has a broken UTF-16 sequence (an unpaired surrogate)".into())),
+                None => {
+                    return Err(malformed(
+                        "has a broken UTF-16 sequence (an unpaired surrogate)".into(),
+                        1,
+                    ))
+                }
             }
         }
         Encoding::Utf32Le | Encoding::Utf32Be => {
             if body.len() % 4 != 0 {
-                return Err(malformed("its length is not a multiple of 4 bytes (cut short?)".into()));
+                return Err(malformed(
+                    "its length is not a multiple of 4 bytes (cut short?)".into(),
+                    1,
+                ));
             }
             let mut t = String::with_capacity(body.len() / 4);
             for q in body.chunks_exact(4) {
@@ -233,7 +251,7 @@ pub fn decode_csv(bytes: &[u8], what: &str) -> Result<DecodedCsv, CsvInputError>
                 };
                 match char::from_u32(n) {
                     Some(c) => t.push(c),
-                    None => return Err(malformed(format!("has a value (0x{n:X}) that is no character"))),
+                    None => return Err(malformed(format!("has a value (0x{n:X}) that is no character"), 1)),
                 }
             }
             t

@@ -426,6 +426,12 @@ fn unreadable_input_gets_one_clear_message() {
             assert!(got[0].message.starts_with("the file"), "{name}: {}", got[0]);
         }
     }
+    let bad_utf8 = with(&[0xEF, 0xBB, 0xBF], cp1252("a,b\r\n1,2\r\nMüller,3\r\n"));
+    assert_eq!(
+        decode_csv(&bad_utf8, "f").unwrap_err().line(),
+        3,
+        "the first bad byte's line"
+    );
     assert_eq!(
         decode_csv(b"a,b\r\n1,\x072\r\n", "f").unwrap_err(),
         CsvInputError::ControlCharacter {
