@@ -17,7 +17,7 @@
 //!
 //! Only the UPN and the display name are required; the tenant may come from `--tenant`.
 
-use crate::csvin::{decode_csv, DecodedCsv, Delimiter, Encoding};
+use crate::csvin::{decode_csv, printable, DecodedCsv, Delimiter, Encoding};
 use std::collections::HashMap;
 use std::fmt;
 
@@ -153,12 +153,15 @@ pub struct RowError {
     pub message: String,
 }
 
+/// `line N, Field: message`, with control characters from the input escaped
+/// ([`crate::csvin::printable`]) so that a problem never writes raw bytes to the terminal.
 impl fmt::Display for RowError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let message = printable(&self.message);
         if self.field.is_empty() {
-            write!(f, "line {}: {}", self.line, self.message)
+            write!(f, "line {}: {message}", self.line)
         } else {
-            write!(f, "line {}, {}: {}", self.line, self.field, self.message)
+            write!(f, "line {}, {}: {message}", self.line, printable(&self.field))
         }
     }
 }
@@ -264,7 +267,7 @@ fn parse_decoded(d: &DecodedCsv) -> Result<UsersCsv, Vec<RowError>> {
     let mut rdr = d.reader();
     let err = |line: usize, field: &str, message: String| RowError {
         line,
-        field: field.to_owned(),
+        field: printable(field).into_owned(),
         message,
     };
     // Header problems also say how the file was read when anything was guessed.

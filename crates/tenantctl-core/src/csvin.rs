@@ -279,7 +279,8 @@ pub fn decode_csv(bytes: &[u8], what: &str) -> Result<DecodedCsv, CsvInputError>
         });
     }
     let (explicit, header_line) = blank_preamble(&mut text);
-    let header = text.lines().nth(header_line - 1).unwrap_or_default();
+    let start: usize = text.split_inclusive('\n').take(header_line - 1).map(str::len).sum();
+    let header = header_record(&text[start..]);
     if header.is_empty() {
         return Err(CsvInputError::Empty { what });
     }
@@ -407,6 +408,20 @@ fn blank_preamble(text: &mut String) -> (Option<Result<Delimiter, String>>, usiz
     (explicit, line)
 }
 
+/// The header record at the start of `text`: up to the first line break outside quotes (a
+/// quoted header name may hold one), without the break.
+fn header_record(text: &str) -> &str {
+    let mut quoted = false;
+    for (i, c) in text.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            '\n' if !quoted => return text[..i].trim_end_matches('\r'),
+            _ => {}
+        }
+    }
+    text.trim_end_matches('\r')
+}
+
 /// The delimiter used most (outside quotes) on a header line; ties go to comma, then
 /// semicolon. `None` when there is none of the three.
 pub fn detect_delimiter(header: &str) -> Option<Delimiter> {
@@ -428,19 +443,28 @@ pub fn detect_delimiter(header: &str) -> Option<Delimiter> {
     (n > 0).then(|| Delimiter::ALL[i])
 }
 
-/// At most `max` characters of `s`, with `…` when cut; control characters (if any) escaped.
+/// `s` safe to print on a terminal: control characters escaped (`\t`, `\n`, `\u{1b}`, ...), as
+/// are the bidirectional overrides that reorder what is shown.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !s.chars().any(bad) {
+        return s.into();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\t' | '\r' | '\n' => out.extend(c.escape_default()),
+            c if bad(c) => out.extend(c.escape_unicode()),
+            c => out.push(c),
+        }
+    }
+    out.into()
+}
+
+/// At most `max` characters of `s`, with `…` when cut, made [`printable`].
 pub fn shorten(s: &str, max: usize) -> String {
-    let mut out: String = s
-        .chars()
-        .take(max)
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_unicode().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect();
+    let cut: String = s.chars().take(max).collect();
+    let mut out = printable(&cut).into_owned();
     if s.chars().count() > max {
         out.push('…');
     }

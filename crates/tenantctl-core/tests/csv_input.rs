@@ -477,3 +477,84 @@ fn row_problems_in_decoded_files_keep_the_files_line_numbers() {
     let rows = parse_users_csv("UserPrincipalName;DisplayName;;\r\na@contoso.com;A;;\r\n").unwrap();
     assert_eq!(rows.len(), 1);
 }
+
+/// Arbitrary bytes never panic the readers, and whatever they say is free of control
+/// characters (a deterministic pseudo-random sweep over the bytes that matter here).
+#[test]
+fn arbitrary_bytes_never_panic_and_never_echo_control_characters() {
+    let pieces: &[&[u8]] = &[
+        b",",
+        b";",
+        b"\t",
+        b"\r\n",
+        b"\n",
+        b"\"",
+        b"\0",
+        b"\xFF\xFE",
+        b"\xFE\xFF",
+        b"\xEF\xBB\xBF",
+        b"\xFC",
+        b"\x81",
+        b"\x1b[2J",
+        b"sep=;",
+        b"sep=",
+        b"#TYPE x",
+        b"User Name",
+        b"UserPrincipalName",
+        b"DisplayName",
+        b"a@b.com",
+        b"\xC3",
+        b"\xD8\x00",
+        b"sku",
+        b"tenant",
+    ];
+    let mut seed: u64 = 0x5eed_cafe;
+    let mut next = || {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (seed >> 33) as usize
+    };
+    for _ in 0..3000 {
+        let n = next() % 24;
+        let bytes: Vec<u8> = (0..n).flat_map(|_| pieces[next() % pieces.len()].to_vec()).collect();
+        for msg in [
+            parse_users_csv_bytes(&bytes)
+                .err()
+                .map(|e| e.iter().map(|e| e.to_string()).collect::<Vec<_>>()),
+            parse_licence_csv_bytes(&bytes)
+                .err()
+                .map(|e| e.iter().map(|e| e.to_string()).collect()),
+            read_users_csv(&bytes).ok().map(|c| c.notes),
+        ]
+        .into_iter()
+        .flatten()
+        .flatten()
+        {
+            assert!(!msg.chars().any(char::is_control), "{bytes:?} gave {msg:?}");
+        }
+    }
+}
+
+#[test]
+fn problems_escape_tabs_line_breaks_and_bidi_overrides_from_the_input() {
+    let e = parse_users_csv("\"Nick\nname\",\"Job\tTitle\",UserPrincipalName,DisplayName\r\n").unwrap_err();
+    let shown: Vec<String> = e.iter().map(|e| e.to_string()).collect();
+    assert!(
+        shown
+            .iter()
+            .any(|s| s.starts_with("line 1, Nick\\nname: unknown column")),
+        "{shown:?}"
+    );
+    assert!(
+        shown
+            .iter()
+            .any(|s| s.starts_with("line 1, Job\\tTitle: unknown column")),
+        "{shown:?}"
+    );
+    let rows = parse_users_csv("UserPrincipalName,DisplayName\r\n\"a\tb@contoso.com\",A\r\n").unwrap();
+    let shown = check_row(&rows[0])[0].to_string();
+    assert!(shown.contains("'a\\tb@contoso.com'"), "{shown}");
+    assert!(!shown.chars().any(char::is_control), "{shown:?}");
+    use tenantctl_core::csvin::printable;
+    assert_eq!(printable("\u{202e}gnp.exe"), "\\u{202e}gnp.exe");
+    assert_eq!(printable("Müller"), "Müller");
+}
