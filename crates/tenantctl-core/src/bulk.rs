@@ -1,16 +1,51 @@
 //! Bulk user input: the CSV formats `users import` accepts, and the checks every row passes
-//! before anything is written. No I/O: text in, rows or errors (line and field named) out.
+//! before anything is written. No I/O: bytes or text in, rows or errors (line and field named) out.
 //!
-//! Two headers are accepted (case-insensitive, any column order):
+//! The file may be in any encoding and with any delimiter [`crate::csvin`] recognises (UTF-8,
+//! UTF-16/32 as PowerShell writes them, Windows-1252; `,` `;` or tab). Three headers are
+//! accepted (case and spaces in names ignored, any column order):
 //! - the classic `New-MsolUser` one: `UserPrincipalName,FirstName,LastName,DisplayName,Password,
 //!   TenantId,UsageLocation,LicenseAssignment` (`LicenseAssignment` = `account:PART_NUMBER`,
 //!   `PART_NUMBER` or a skuId);
 //! - the modern one: `tenant,userPrincipalName,displayName,givenName,surname,usageLocation,
 //!   licenses,password` (`licenses` = part numbers or skuIds separated by `;`).
-//!   Only `userPrincipalName` and `displayName` are required; `tenant` may come from `--tenant`.
+//! - the Microsoft 365 admin center's "Add multiple users" template ([`ADMIN_CENTER_TEMPLATE`]):
+//!   `User Name` is the UPN, `Country or Region` the usage location (a two-letter code, else the
+//!   row gets a problem naming that column); its contact and address columns are not imported
+//!   (noted by [`read_users_csv`] when they hold values). `Tenant`, `Password` and `Licenses`
+//!   columns may be added to it.
+//!
+//! Only the UPN and the display name are required; the tenant may come from `--tenant`.
 
+use crate::csvin::{decode_csv, printable, DecodedCsv, Delimiter, Encoding};
 use std::collections::HashMap;
 use std::fmt;
+
+/// The header of the Microsoft 365 admin center's "Add multiple users" CSV template (Users >
+/// Active users > Add multiple users), as given in "Add several users at the same time to
+/// Microsoft 365" (learn.microsoft.com/microsoft-365/admin/add-users/add-several-users-at-the-same-time,
+/// revision of 2024-11-26). Older templates lack `Alternate email address`; both are accepted.
+pub const ADMIN_CENTER_TEMPLATE: [&str; 16] = [
+    "User Name",
+    "First Name",
+    "Last Name",
+    "Display Name",
+    "Job Title",
+    "Department",
+    "Office Number",
+    "Office Phone",
+    "Mobile Phone",
+    "Fax",
+    "Alternate email address",
+    "Address",
+    "City",
+    "State or Province",
+    "ZIP or Postal Code",
+    "Country or Region",
+];
+
+/// The template's columns the user model has no field for (Job Title ... ZIP or Postal Code).
+const ADMIN_CENTER_NOT_IMPORTED: std::ops::Range<usize> = 4..15;
 
 /// One user row, as read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,6 +75,9 @@ pub enum Style {
     Modern,
     /// Command-line flags (`users create --upn ... --license ...`).
     Flags,
+    /// The admin center's bulk-add template: `User Name,First Name,...,Country or Region`
+    /// ([`ADMIN_CENTER_TEMPLATE`]).
+    AdminCenter,
 }
 
 /// A field of a user row.
@@ -84,6 +122,14 @@ impl Field {
             (Style::Flags, Tenant) => "--tenant",
             (Style::Flags, UsageLocation) => "--usage-location",
             (Style::Flags, Licenses) => "--license",
+            (Style::AdminCenter, Upn) => "User Name",
+            (Style::AdminCenter, DisplayName) => "Display Name",
+            (Style::AdminCenter, GivenName) => "First Name",
+            (Style::AdminCenter, Surname) => "Last Name",
+            (Style::AdminCenter, Password) => "Password",
+            (Style::AdminCenter, Tenant) => "Tenant",
+            (Style::AdminCenter, UsageLocation) => "Country or Region",
+            (Style::AdminCenter, Licenses) => "Licenses",
         }
     }
 }
@@ -107,12 +153,15 @@ pub struct RowError {
     pub message: String,
 }
 
+/// `line N, Field: message`, with control characters from the input escaped
+/// ([`crate::csvin::printable`]) so that a problem never writes raw bytes to the terminal.
 impl fmt::Display for RowError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let message = printable(&self.message);
         if self.field.is_empty() {
-            write!(f, "line {}: {}", self.line, self.message)
+            write!(f, "line {}: {message}", self.line)
         } else {
-            write!(f, "line {}, {}: {}", self.line, self.field, self.message)
+            write!(f, "line {}, {}: {message}", self.line, printable(&self.field))
         }
     }
 }
@@ -129,18 +178,40 @@ enum Col {
     Licenses,
 }
 
+/// A header name compared without case or spaces: `User Name` → `username`.
+fn norm(name: &str) -> String {
+    name.chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_lowercase()
+}
+
 fn column(name: &str) -> Option<Col> {
-    Some(match name.trim().to_ascii_lowercase().as_str() {
-        "userprincipalname" | "upn" => Col::Upn,
+    Some(match norm(name).as_str() {
+        "userprincipalname" | "upn" | "username" => Col::Upn,
         "displayname" => Col::Display,
         "firstname" | "givenname" => Col::Given,
         "lastname" | "surname" => Col::Surname,
         "password" => Col::Password,
         "tenantid" | "tenant" => Col::Tenant,
-        "usagelocation" => Col::Usage,
+        "usagelocation" | "countryorregion" => Col::Usage,
         "licenseassignment" | "licenses" | "license" => Col::Licenses,
         _ => return None,
     })
+}
+
+/// The style a header is written in: the template's `User Name` or `Country or Region` make it
+/// the admin center's; a modern-only name the modern one; else the classic one.
+fn style_of(headers: &csv::StringRecord) -> Style {
+    let names: Vec<String> = headers.iter().map(norm).collect();
+    let has = |n: &[&str]| names.iter().any(|h| n.contains(&h.as_str()));
+    if has(&["username", "countryorregion"]) {
+        Style::AdminCenter
+    } else if has(&["tenant", "givenname", "surname", "licenses", "license", "upn"]) {
+        Style::Modern
+    } else {
+        Style::Classic
+    }
 }
 
 /// The 1-based line of a byte offset.
@@ -154,63 +225,108 @@ pub(crate) fn line_of(text: &str, byte: u64) -> usize {
     text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
 }
 
-/// Reads a users CSV. All problems are returned together.
+/// A users CSV as read from a file: its rows and how it was read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UsersCsv {
+    pub rows: Vec<UserRow>,
+    /// The encoding found (for a "read as ..." note).
+    pub encoding: Encoding,
+    pub delimiter: Delimiter,
+    /// Things worth telling that are not problems, e.g. template columns holding values that are
+    /// not imported.
+    pub notes: Vec<String>,
+}
+
+/// Reads a users CSV from the file's bytes (any encoding and delimiter [`crate::csvin`] knows).
+/// All problems are returned together; a file that cannot be decoded gives one problem saying
+/// what was found and how to re-save it.
+pub fn read_users_csv(bytes: &[u8]) -> Result<UsersCsv, Vec<RowError>> {
+    let d = decode_csv(bytes, "the file").map_err(|e| {
+        vec![RowError {
+            line: e.line(),
+            field: String::new(),
+            message: e.to_string(),
+        }]
+    })?;
+    parse_decoded(&d)
+}
+
+/// Reads a users CSV from the file's bytes: [`read_users_csv`] without the notes.
+pub fn parse_users_csv_bytes(bytes: &[u8]) -> Result<Vec<UserRow>, Vec<RowError>> {
+    read_users_csv(bytes).map(|c| c.rows)
+}
+
+/// Reads a users CSV from text (BOM allowed; delimiter detected). All problems are returned
+/// together.
 pub fn parse_users_csv(text: &str) -> Result<Vec<UserRow>, Vec<RowError>> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    parse_users_csv_bytes(text.as_bytes())
+}
+
+fn parse_decoded(d: &DecodedCsv) -> Result<UsersCsv, Vec<RowError>> {
+    let text = d.text.as_str();
+    let mut rdr = d.reader();
     let err = |line: usize, field: &str, message: String| RowError {
         line,
-        field: field.to_owned(),
+        field: printable(field).into_owned(),
         message,
     };
+    // Header problems also say how the file was read when anything was guessed.
+    let read_as = if d.is_plain() {
+        String::new()
+    } else {
+        format!(" (file read as {})", d.describe())
+    };
+    let hl = d.header_line;
     let headers = match rdr.headers() {
         Ok(h) => h.clone(),
-        Err(e) => return Err(vec![err(1, "", format!("cannot read the header: {e}"))]),
+        Err(e) => return Err(vec![err(hl, "", format!("cannot read the header: {e}{read_as}"))]),
     };
-    let mut cols: HashMap<Col, usize> = HashMap::new();
-    let mut errors = vec![];
-    let modern_names = ["tenant", "givenname", "surname", "licenses", "license", "upn"];
-    let style = if headers
-        .iter()
-        .any(|h| modern_names.contains(&h.trim().to_ascii_lowercase().as_str()))
-    {
-        Style::Modern
-    } else {
-        Style::Classic
-    };
+    let style = style_of(&headers);
     let expected = match style {
-        Style::Modern => "the modern header is tenant,userPrincipalName,displayName,givenName,surname,usageLocation,licenses,password",
-        _ => "the classic header is UserPrincipalName,FirstName,LastName,DisplayName,Password,TenantId,UsageLocation,LicenseAssignment",
+        Style::Modern => "the modern header is tenant,userPrincipalName,displayName,givenName,surname,usageLocation,licenses,password".to_owned(),
+        Style::AdminCenter => format!(
+            "the admin center template's header is {} (Tenant, Password and Licenses may be added)",
+            ADMIN_CENTER_TEMPLATE.join(",")
+        ),
+        _ => "the classic header is UserPrincipalName,FirstName,LastName,DisplayName,Password,TenantId,UsageLocation,LicenseAssignment".to_owned(),
     };
+    let not_imported: Vec<String> = ADMIN_CENTER_TEMPLATE[ADMIN_CENTER_NOT_IMPORTED]
+        .iter()
+        .map(|n| norm(n))
+        .collect();
+    let mut cols: HashMap<Col, usize> = HashMap::new();
+    // Columns read but not imported: (index, name as written).
+    let mut unused: Vec<(usize, String)> = vec![];
+    let mut errors = vec![];
     for (i, h) in headers.iter().enumerate() {
         match column(h) {
-            Some(c) if cols.contains_key(&c) => errors.push(err(1, h, "column given twice".into())),
+            Some(c) if cols.contains_key(&c) => errors.push(err(hl, h, format!("column given twice{read_as}"))),
             Some(c) => {
                 cols.insert(c, i);
             }
-            None if h.contains(';') && !h.contains(',') => errors.push(err(
-                1,
-                h,
-                "this header looks semicolon-separated; save the file with commas (Excel: CSV UTF-8, comma delimited)"
-                    .into(),
-            )),
+            // Excel writes empty trailing columns when cells beyond the data were ever formatted.
+            None if h.trim().is_empty() => unused.push((i, format!("column {} (no name)", i + 1))),
+            None if style == Style::AdminCenter && not_imported.contains(&norm(h)) => {
+                unused.push((i, h.trim().to_owned()))
+            }
             None => errors.push(err(
-                1,
+                hl,
                 h,
-                format!("unknown column; {expected} (see README, 'CSV formats')"),
+                format!("unknown column; {expected} (see README, 'CSV formats'){read_as}"),
             )),
         }
     }
     for (c, f) in [(Col::Upn, Field::Upn), (Col::Display, Field::DisplayName)] {
         if !cols.contains_key(&c) {
-            errors.push(err(1, f.name(style), "required column is missing".into()));
+            errors.push(err(hl, f.name(style), format!("required column is missing{read_as}")));
         }
     }
     if !errors.is_empty() {
         return Err(errors);
     }
     let mut rows = vec![];
-    let mut last_line = 1;
+    let mut unused_with_values = vec![false; unused.len()];
+    let mut last_line = hl;
     for rec in rdr.records() {
         let rec = match rec {
             Ok(r) => r,
@@ -230,9 +346,19 @@ pub fn parse_users_csv(text: &str) -> Result<Vec<UserRow>, Vec<RowError>> {
             errors.push(err(
                 line,
                 "",
-                format!("{} fields where the header has {}", rec.len(), headers.len()),
+                format!(
+                    "{} fields where the header has {} ({}-separated)",
+                    rec.len(),
+                    headers.len(),
+                    d.delimiter
+                ),
             ));
             continue;
+        }
+        for (k, (i, _)) in unused.iter().enumerate() {
+            if rec.get(*i).is_some_and(|v| !v.trim().is_empty()) {
+                unused_with_values[k] = true;
+            }
         }
         let get = |c: Col| {
             cols.get(&c)
@@ -258,7 +384,15 @@ pub fn parse_users_csv(text: &str) -> Result<Vec<UserRow>, Vec<RowError>> {
             display_name: get(Col::Display).unwrap_or_default(),
             given_name: get(Col::Given),
             surname: get(Col::Surname),
-            usage_location: get(Col::Usage).map(|s| s.to_ascii_uppercase()),
+            // A code is upper-cased (`us` → `US`); anything else is kept as written for the
+            // problem `check_row` reports.
+            usage_location: get(Col::Usage).map(|s| {
+                if s.chars().count() == 2 {
+                    s.to_ascii_uppercase()
+                } else {
+                    s
+                }
+            }),
             licenses,
             password: cols
                 .get(&Col::Password)
@@ -268,11 +402,29 @@ pub fn parse_users_csv(text: &str) -> Result<Vec<UserRow>, Vec<RowError>> {
             style,
         });
     }
-    if errors.is_empty() {
-        Ok(rows)
-    } else {
-        Err(errors)
+    if !errors.is_empty() {
+        return Err(errors);
     }
+    let dropped: Vec<&str> = unused
+        .iter()
+        .zip(&unused_with_values)
+        .filter(|(_, &v)| v)
+        .map(|((_, n), _)| n.as_str())
+        .collect();
+    let mut notes = vec![];
+    if !dropped.is_empty() {
+        notes.push(format!(
+            "not imported (tenantctl sets only the user name, first, last and display name, usage location, \
+             licences and password): {}",
+            dropped.join(", ")
+        ));
+    }
+    Ok(UsersCsv {
+        rows,
+        encoding: d.encoding,
+        delimiter: d.delimiter,
+        notes,
+    })
 }
 
 /// Checks a UPN's syntax: `local@domain`, local part of Graph's allowed characters
@@ -357,6 +509,11 @@ pub fn check_row(r: &UserRow) -> Vec<RowError> {
     match &r.usage_location {
         Some(u) => {
             if let Err(m) = check_usage_location(u) {
+                let m = if r.style == Style::AdminCenter {
+                    format!("{m}: tenantctl takes Country or Region as the user's usage location")
+                } else {
+                    m
+                };
                 e.push(r.problem(Field::UsageLocation, m));
             }
         }

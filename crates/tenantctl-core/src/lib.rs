@@ -2,6 +2,7 @@
 //! name tables, and per-tenant statuses. No I/O lives here.
 
 pub mod bulk;
+pub mod csvin;
 pub mod exchange;
 pub mod ids;
 pub mod licences;

@@ -62,10 +62,32 @@ impl LicenceRow {
     }
 }
 
-/// Reads a licence CSV (UTF-8, BOM allowed). All problems are returned together.
+/// Reads a licence CSV from text (BOM allowed; delimiter detected). All problems are returned
+/// together.
 pub fn parse_licence_csv(text: &str) -> Result<Vec<LicenceRow>, Vec<RowError>> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    parse_licence_csv_bytes(text.as_bytes())
+}
+
+/// Reads a licence CSV from the file's bytes, in any encoding and with any delimiter
+/// [`crate::csvin`] recognises (UTF-8, UTF-16/32 as PowerShell writes them, Windows-1252;
+/// `,` `;` or tab). All problems are returned together; a file that cannot be decoded gives one
+/// problem saying what was found and how to re-save it.
+pub fn parse_licence_csv_bytes(bytes: &[u8]) -> Result<Vec<LicenceRow>, Vec<RowError>> {
+    let d = crate::csvin::decode_csv(bytes, "the file").map_err(|e| {
+        vec![RowError {
+            line: e.line(),
+            field: String::new(),
+            message: e.to_string(),
+        }]
+    })?;
+    let text = d.text.as_str();
+    let hl = d.header_line;
+    let read_as = if d.is_plain() {
+        String::new()
+    } else {
+        format!(" (file read as {})", d.describe())
+    };
+    let mut rdr = d.reader();
     let err = |line: usize, field: &str, message: &str| RowError {
         line,
         field: field.to_owned(),
@@ -73,27 +95,20 @@ pub fn parse_licence_csv(text: &str) -> Result<Vec<LicenceRow>, Vec<RowError>> {
     };
     let headers: Vec<String> = match rdr.headers() {
         Ok(h) => h.iter().map(|h| h.trim().to_ascii_lowercase()).collect(),
-        Err(e) => return Err(vec![err(1, "", &format!("cannot read the header: {e}"))]),
+        Err(e) => return Err(vec![err(hl, "", &format!("cannot read the header: {e}{read_as}"))]),
     };
     let col = |names: &[&str]| headers.iter().position(|h| names.contains(&h.as_str()));
     let t = col(&["tenant", "tenantid"]);
     let u = col(&["userprincipalname", "user", "upn"]);
     let s = col(&["sku", "license", "licenseassignment"]);
-    let d = col(&["disabledplans", "disableplans"]);
+    let dp = col(&["disabledplans", "disableplans"]);
     let mut errors = vec![];
+    let missing = format!("required column is missing (header: tenant,userPrincipalName,sku[,disabledPlans]){read_as}");
     if u.is_none() {
-        errors.push(err(
-            1,
-            "userPrincipalName",
-            "required column is missing (header: tenant,userPrincipalName,sku[,disabledPlans])",
-        ));
+        errors.push(err(hl, "userPrincipalName", &missing));
     }
     if s.is_none() {
-        errors.push(err(
-            1,
-            "sku",
-            "required column is missing (header: tenant,userPrincipalName,sku[,disabledPlans])",
-        ));
+        errors.push(err(hl, "sku", &missing));
     }
     let (Some(u), Some(s)) = (u, s) else { return Err(errors) };
     let mut rows = vec![];
@@ -104,7 +119,7 @@ pub fn parse_licence_csv(text: &str) -> Result<Vec<LicenceRow>, Vec<RowError>> {
                 let line = e
                     .position()
                     .map(|p| crate::bulk::line_of(text, p.byte()))
-                    .unwrap_or(k + 2);
+                    .unwrap_or(hl + k + 1);
                 errors.push(err(line, "", &format!("not valid CSV: {e}")));
                 continue;
             }
@@ -113,7 +128,7 @@ pub fn parse_licence_csv(text: &str) -> Result<Vec<LicenceRow>, Vec<RowError>> {
         let line = rec
             .position()
             .map(|p| crate::bulk::line_of(text, p.byte()))
-            .unwrap_or(k + 2);
+            .unwrap_or(hl + k + 1);
         if rec.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
@@ -123,7 +138,7 @@ pub fn parse_licence_csv(text: &str) -> Result<Vec<LicenceRow>, Vec<RowError>> {
             tenant: t.map(get).filter(|x| !x.is_empty()),
             user: get(u),
             sku: get(s).rsplit(':').next().unwrap_or_default().to_owned(),
-            disabled_plans: d
+            disabled_plans: dp
                 .map(|i| {
                     get(i)
                         .split(';')
