@@ -568,6 +568,26 @@ impl World {
     }
 }
 
+impl crate::state::Sim {
+    /// Ground truth for tests: the mailboxes of tenant `key` (GUID or any of its domains) as
+    /// Exchange shows them now (the simulator's clock), in Get-Mailbox order. Empty for an
+    /// unknown tenant. Stale rule: [`Mailbox::is_stale`].
+    pub fn exchange_mailboxes(&self, key: &str) -> Vec<Mailbox> {
+        match self.fleet.find_tenant(key) {
+            Some(t) => self.world.mailboxes(t, self.clock.now_unix()),
+            None => vec![],
+        }
+    }
+
+    /// The mailboxes of tenant `key` stale for `days` days now (see [`Mailbox::is_stale`]).
+    pub fn exchange_stale_mailboxes(&self, key: &str, days: i64) -> Vec<Mailbox> {
+        let now = self.clock.now_unix();
+        let mut v = self.exchange_mailboxes(key);
+        v.retain(|m| m.is_stale(now, days));
+        v
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

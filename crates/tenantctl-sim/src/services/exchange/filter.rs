@@ -317,7 +317,7 @@ mod tests {
             .unwrap()
             .matches(&r));
         assert!(parse("ForwardingSmtpAddress -eq $null").unwrap().matches(&r));
-        assert!(parse("ForwardingSmtpAddress -ne $null").unwrap().matches(&r) == false);
+        assert!(!parse("ForwardingSmtpAddress -ne $null").unwrap().matches(&r));
         assert!(parse("EmailAddresses -eq 'smtp:b@y.com'").unwrap().matches(&r));
         assert!(
             parse("(UserPrincipalName -eq 'x') -or (EmailAddresses -like '*@x.com')")
