@@ -288,3 +288,26 @@ async fn a_batch_items_next_link_is_followed_in_the_next_batch() {
     }
     assert_eq!(seen, total);
 }
+
+#[tokio::test]
+async fn injected_faults_answer_in_exchanges_words() {
+    let sim = start_sim(2, Some(4)).await;
+    let t = exo_tenant(&sim, 0);
+    let tok = exo_token(&sim, &t);
+    sim.sim.faults.write().fault_429 = 1.0;
+    let r = client()
+        .post(invoke_url(&sim, &t))
+        .bearer_auth(&tok)
+        .json(&cmd("Get-Mailbox", json!({})))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 429);
+    assert!(r.headers().get("retry-after").is_none());
+    assert_eq!(r.text().await.unwrap(), THROTTLED_TEXT);
+    sim.sim.faults.write().fault_429 = 0.0;
+    sim.sim.faults.write().fault_503 = 1.0;
+    let (s, _, v) = post(&invoke_url(&sim, &t), &tok, &cmd("Get-Mailbox", json!({})), &[]).await;
+    assert_eq!(s, 503);
+    assert!(detail(&v).2.contains("temporarily unavailable"));
+}

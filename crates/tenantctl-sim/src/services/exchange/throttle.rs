@@ -135,6 +135,23 @@ pub async fn middleware(State(sim): State<Arc<Sim>>, req: Request, next: Next) -
     }
 }
 
+/// An injected fault (`/_sim/faults`) in Exchange's words: 429 is the throttling text (with
+/// `Rate-Limit-*`, no `Retry-After`), anything else Exchange's error body [I].
+pub fn injected(status: StatusCode) -> Response {
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        let mut r = (StatusCode::TOO_MANY_REQUESTS, THROTTLED_TEXT).into_response();
+        set(&mut r, "rate-limit-remaining", "0");
+        return r;
+    }
+    super::errors::ExoError::new(
+        status,
+        "ServiceUnavailable",
+        super::errors::exceptions::ODATA_SERVICE,
+        "The service is temporarily unavailable. Please try again later.",
+    )
+    .into_response()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
