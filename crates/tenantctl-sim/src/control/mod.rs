@@ -11,7 +11,7 @@
 //! | `GET`/`POST /_sim/token-lifetime` | read / set `{"seconds"}` |
 //! | `GET /_sim/stats`, `DELETE /_sim/stats` | request counts by method, route and status / reset them |
 //! | `POST /_sim/reset` | back to the start-up settings: faults, throttle, trouble, stats, identity |
-//! | `GET /_sim/tenants` | every tenant with its kind, trouble and user count |
+//! | `GET /_sim/tenants` | every tenant with its kind, trouble, user count and Exchange role (`exchangeRole`) |
 //! | `PUT /_sim/tenants/{id}/trouble` | `{"trouble":"relationship_expired"}` (or `none`, `consent_missing`, `read_only_roles`) |
 //! | `GET /_sim/identity/device` | user codes waiting for sign-in |
 //! | `POST /_sim/identity/device/approve`, `.../decline` | `{"user_code":"..."}` |

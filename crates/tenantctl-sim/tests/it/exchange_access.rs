@@ -311,3 +311,32 @@ async fn injected_faults_answer_in_exchanges_words() {
     assert_eq!(s, 503);
     assert!(detail(&v).2.contains("temporarily unavailable"));
 }
+
+#[tokio::test]
+async fn the_control_api_lists_each_tenants_exchange_role() {
+    let sim = start_sim(300, Some(2)).await;
+    let v: Value = client()
+        .get(format!("{}/_sim/tenants", sim.base_url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let list = v["tenants"].as_array().unwrap();
+    let none: Vec<String> = sim
+        .sim
+        .fleet
+        .no_exchange_role_customers()
+        .map(|t| t.id.to_string())
+        .collect();
+    for t in list {
+        let id = t["id"].as_str().unwrap().to_owned();
+        match t["trouble"].as_str().unwrap() {
+            "read_only_roles" => assert_eq!(t["exchangeRole"], "read_only"),
+            "none" if none.contains(&id) => assert_eq!(t["exchangeRole"], Value::Null),
+            "none" => assert_eq!(t["exchangeRole"], "full"),
+            _ => {}
+        }
+    }
+}
