@@ -96,7 +96,13 @@ pub async fn invoke_all(
         pages += 1;
         rows.extend(v["value"].as_array().unwrap().iter().cloned());
         match v["@odata.nextLink"].as_str() {
-            Some(next) => url = next.to_owned(),
+            Some(next) => {
+                assert!(
+                    !v["@adminapi.warnings"].as_array().unwrap().is_empty(),
+                    "a cut page warns"
+                );
+                url = next.to_owned()
+            }
             None => break,
         }
     }
@@ -304,6 +310,8 @@ async fn paging_by_re_posting_to_the_next_link_returns_each_mailbox_once() {
     );
     assert!(next.contains("$skiptoken="));
     assert_eq!(v["value"].as_array().unwrap().len(), 7);
+    // graph2otel: a truncated page carries a non-empty warnings array naming ResultSize.
+    assert!(v["@adminapi.warnings"][0].as_str().unwrap().contains("ResultSize"));
 }
 
 #[tokio::test]

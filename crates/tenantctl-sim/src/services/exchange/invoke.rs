@@ -4,11 +4,13 @@
 //! [`DEFAULT_PAGE_SIZE`] rows [I: CIPP always sends 1000; the service's own default for
 //! InvokeCommand is unknown]. `@odata.nextLink` is absolute on the request's origin, keeps the
 //! `$select` and carries a `$skiptoken`; the client re-POSTs the same body and headers to it
-//! (CIPP `New-ExoRequest`). A token replayed with another body, for another tenant, or more
+//! (CIPP `New-ExoRequest`). A page with a nextLink carries the ResultSize warning in
+//! `@adminapi.warnings` [O graph2otel]. A token replayed with another body, for another tenant, or more
 //! than 30 minutes (simulator clock) after it was issued answers 400 "Expired or Invalid
 //! pagination request. Default Expiry time is 00:30:00" [O graph2otel].
 
 use super::access::{authorize, ExoCtx};
+use super::cmdlets::mailbox::MORE_RESULTS_WARNING;
 use super::cmdlets::{self, Output};
 use super::errors::ExoError;
 use super::params::Params;
@@ -172,10 +174,15 @@ pub fn run(ctx: &ExoCtx, query: Option<&str>, body: &[u8], page_size: Option<usi
             t.offset
         }
     };
-    let Output { rows, warnings } = cmdlets::dispatch(ctx, &name, &params)?;
+    let Output { rows, mut warnings } = cmdlets::dispatch(ctx, &name, &params)?;
     let page = page_size.unwrap_or(DEFAULT_PAGE_SIZE);
     let end = (offset + page).min(rows.len());
     let more = end < rows.len();
+    // A page cut short carries the truncation warning with its nextLink [O graph2otel:
+    // "N rows plus the truncation warning", the text naming ResultSize].
+    if more && !warnings.iter().any(|w| w == MORE_RESULTS_WARNING) {
+        warnings.push(MORE_RESULTS_WARNING.to_owned());
+    }
     let mut value: Vec<Value> = Vec::with_capacity(end.saturating_sub(offset));
     for r in rows.into_iter().skip(offset).take(page) {
         value.push(Value::Object(select(r, q.select.as_deref())));
