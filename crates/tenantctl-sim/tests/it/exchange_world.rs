@@ -520,3 +520,107 @@ async fn message_trace_v2_follows_its_documented_limits() {
         "System.Management.Automation.ParameterBindingArgumentTransformationException"
     );
 }
+
+async fn graph_call(
+    sim: &tenantctl_sim::RunningSim,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Value,
+) -> (u16, Value) {
+    let r = client()
+        .request(method, format!("{}/graph/v1.0/{path}", sim.base_url))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let s = r.status().as_u16();
+    (s, serde_json::from_str(&r.text().await.unwrap()).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn licensing_through_graph_creates_the_mailbox_unless_the_exchange_plan_is_disabled() {
+    let sim = start_sim(8, Some(6)).await;
+    let cat = Catalog::get();
+    // A customer with a free unit of a SKU carrying EXCHANGE_S_STANDARD/ENTERPRISE.
+    let (t, sku_id, plan_id) = (0..6)
+        .map(|n| exo_tenant(&sim, n))
+        .find_map(|t| {
+            let s = sim.sim.world.skus(&t).into_iter().find(|s| {
+                s.free() > 1
+                    && cat.skus[s.sku].plans.iter().any(|p| {
+                        p.name.starts_with("EXCHANGE_S_")
+                            && p.name != "EXCHANGE_S_FOUNDATION"
+                            && p.name != "EXCHANGE_S_ARCHIVE_ADDON"
+                    })
+            })?;
+            let plan = cat.skus[s.sku]
+                .plans
+                .iter()
+                .find(|p| {
+                    matches!(
+                        p.name.as_str(),
+                        "EXCHANGE_S_STANDARD" | "EXCHANGE_S_ENTERPRISE" | "EXCHANGE_S_DESKLESS"
+                    )
+                })?
+                .id;
+            Some((t, s.sku_id, plan))
+        })
+        .expect("a customer with two free units of an Exchange-bearing SKU");
+    let gtok = delegated_graph_token(&sim, &t);
+    let xtok = exo_token(&sim, &t);
+    let mut upns = vec![];
+    for (nick, disabled) in [("exo.full", vec![]), ("exo.noplan", vec![plan_id.to_string()])] {
+        let upn = format!("{nick}@{}", t.default_domain());
+        let user = json!({"accountEnabled": true, "displayName": nick, "mailNickname": nick, "userPrincipalName": upn,
+                          "usageLocation": "US", "passwordProfile": {"password": "xWwvJ]6NMw+bWH-d"}});
+        let (s, created) = graph_call(&sim, &gtok, reqwest::Method::POST, "users", user).await;
+        assert_eq!(s, 201, "{created}");
+        // Created but unlicensed and enabled: no mailbox yet.
+        assert_eq!(
+            invoke(&sim, &t, &xtok, cmd("Get-Mailbox", json!({"Identity": upn})))
+                .await
+                .0,
+            404
+        );
+        let body =
+            json!({"addLicenses": [{"skuId": sku_id.to_string(), "disabledPlans": disabled}], "removeLicenses": []});
+        let (s, v) = graph_call(
+            &sim,
+            &gtok,
+            reqwest::Method::POST,
+            &format!("users/{}/assignLicense", created["id"].as_str().unwrap()),
+            body,
+        )
+        .await;
+        assert_eq!(s, 200, "{v}");
+        upns.push((upn, created["id"].as_str().unwrap().to_owned()));
+    }
+    let (s, v) = invoke(&sim, &t, &xtok, cmd("Get-Mailbox", json!({"Identity": upns[0].0}))).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["value"][0]["ExternalDirectoryObjectId"], upns[0].1.as_str());
+    assert_eq!(
+        invoke(&sim, &t, &xtok, cmd("Get-Mailbox", json!({"Identity": upns[1].0})))
+            .await
+            .0,
+        404,
+        "Exchange plan disabled: no mailbox"
+    );
+    // Deleting the user through Graph removes its mailbox.
+    let (s, _) = graph_call(
+        &sim,
+        &gtok,
+        reqwest::Method::DELETE,
+        &format!("users/{}", upns[0].1),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(s, 204);
+    assert_eq!(
+        invoke(&sim, &t, &xtok, cmd("Get-Mailbox", json!({"Identity": upns[0].0})))
+            .await
+            .0,
+        404
+    );
+}
