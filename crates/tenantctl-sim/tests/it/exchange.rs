@@ -554,4 +554,12 @@ async fn every_error_answers_in_exchanges_shape_with_the_real_exception_types() 
     assert_eq!(s, 404);
     assert_eq!(v["error"]["code"], "NotFound");
     detail(&v);
+    let r = client()
+        .get(invoke_url(&sim, &t))
+        .bearer_auth(&tok)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 405);
+    detail(&r.json().await.unwrap());
 }
