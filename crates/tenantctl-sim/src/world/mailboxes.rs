@@ -323,9 +323,12 @@ fn words(g: Guid) -> u64 {
 /// Outside domains forwarding and message traces use.
 pub const EXTERNAL_DOMAINS: &[&str] = &["gmail.com", "outlook.com", "yahoo.com", "proton.me", "icloud.com"];
 
-/// Derives the mailbox of user `u` (None: the user has none). `now` is the simulator's clock.
+/// Derives the mailbox of user `u` (None: the user has none). `anchor` is the fleet's anchor
+/// (fixed dates), `now` the simulator's clock (activity times are relative to it).
+#[allow(clippy::too_many_arguments)]
 pub fn derive(
     seed: u64,
+    anchor: i64,
     t: &Tenant,
     initial_domain: &str,
     u: &UserRecord,
@@ -409,6 +412,7 @@ pub fn derive(
     };
     let last_interaction = last_action.map(|a| (a + rng.below(3 * DAY as u64) as i64).min(now));
     let last_logoff = last_logon.map(|l| (l + rng.range(300, 7200) as i64).min(now));
+    let hold_after = rng.range(DAY as u64, 400 * DAY as u64) as i64;
     let mut m = Mailbox {
         user_id: u.id,
         user_index: index,
@@ -422,7 +426,8 @@ pub fn derive(
         guid: Guid::from_parts(&[key[0], key[1], key[2], 0xE4]),
         exchange_guid: Guid::from_parts(&[key[0], key[1], key[2], 0xE5]),
         archive_guid: archive.then(|| Guid::from_parts(&[key[0], key[1], key[2], 0xE6])),
-        litigation_hold: hold.then(|| when_created + rng.below(life.max(1) as u64) as i64),
+        // Placed on hold some days after creation, not after the fleet's anchor: fixed.
+        litigation_hold: hold.then(|| (when_created + hold_after).min(anchor).max(when_created)),
         hidden_from_address_lists: hidden,
         forwarding_smtp_address: forwarding.then(|| format!("smtp:{}@{ext}", u.mail_nickname)),
         forwarding_address: None,
@@ -487,6 +492,7 @@ impl TenantView<'_> {
     pub fn mailbox_of(&self, u: &UserRecord, index: u64, now: i64) -> Option<Mailbox> {
         derive(
             self.fleet.config.seed,
+            self.fleet.config.anchor,
             self.t,
             &self.initial_domain(),
             u,
@@ -606,6 +612,41 @@ mod tests {
         assert_eq!(byte_quantified(3_402), "3.322 KB (3,402 bytes)");
         assert_eq!(byte_quantified(106_300_440_576), "99 GB (106,300,440,576 bytes)");
         assert_eq!(byte_quantified(1023), "1023 B (1,023 bytes)");
+    }
+
+    #[test]
+    fn a_mailbox_is_the_same_later_only_its_activity_times_move_with_the_clock() {
+        use crate::fleet::{Fleet, FleetConfig};
+        let mut c = FleetConfig::new(4, 3);
+        c.users_per_tenant = Some(80);
+        c.anchor = 1_764_028_800;
+        let world = World::new(std::sync::Arc::new(Fleet::generate(c)));
+        let now = 1_764_028_800 + 3600;
+        let all = |now| -> Vec<Mailbox> {
+            world
+                .fleet
+                .customers()
+                .iter()
+                .flat_map(|t| world.mailboxes(t, now))
+                .collect()
+        };
+        let (a, b) = (all(now), all(now + 1000));
+        assert_eq!(a.len(), b.len());
+        assert!(a.iter().any(|m| m.litigation_hold.is_some()), "{} mailboxes", a.len());
+        for (x, y) in a.iter().zip(&b) {
+            // Activity moves with the clock, except where it is held at the mailbox's creation.
+            let moved = |a: Option<i64>, b: Option<i64>| match (a, b) {
+                (None, None) => true,
+                (Some(a), Some(b)) => b == a + 1000 || (b == a && a <= x.when_created + 7200),
+                _ => false,
+            };
+            assert!(moved(x.activity.last_user_action, y.activity.last_user_action));
+            assert!(moved(x.activity.last_logon, y.activity.last_logon));
+            let (mut x, mut y) = (x.clone(), y.clone());
+            x.activity = y.activity.clone();
+            y.activity = x.activity.clone();
+            assert_eq!(x, y);
+        }
     }
 
     #[test]
