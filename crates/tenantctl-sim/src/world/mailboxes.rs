@@ -512,16 +512,24 @@ impl TenantView<'_> {
     /// The mailbox `key` names (see [`Mailbox::answers_to`]): by object id or UPN first (O(1)
     /// for generated users), then a scan.
     pub fn find_mailbox(&self, key: &str, now: i64) -> Option<Mailbox> {
+        let mut v = self.find_mailboxes(key, now);
+        (v.len() == 1).then(|| v.remove(0))
+    }
+
+    /// Every mailbox `key` names: one for a unique identity, several for an ambiguous one
+    /// (two mailboxes with the same display name), none when nothing matches.
+    pub fn find_mailboxes(&self, key: &str, now: i64) -> Vec<Mailbox> {
         let k = key.trim();
         let k = k.strip_prefix("smtp:").or_else(|| k.strip_prefix("SMTP:")).unwrap_or(k);
         if let Some(v) = self.user(k) {
             if let Some(m) = self.mailbox_of(&v.user, v.index, now) {
-                return Some(m);
+                return vec![m];
             }
         }
         self.users()
             .filter_map(|v| self.mailbox_of(&v.user, v.index, now))
-            .find(|m| m.answers_to(k))
+            .filter(|m| m.answers_to(k))
+            .collect()
     }
 
     /// Permissions granted on `mailbox` (a user object id) with Add-MailboxPermission.

@@ -624,3 +624,41 @@ async fn licensing_through_graph_creates_the_mailbox_unless_the_exchange_plan_is
         404
     );
 }
+
+#[tokio::test]
+async fn an_identity_naming_two_mailboxes_is_ambiguous() {
+    let sim = start_sim(2, Some(6)).await;
+    let t = exo_tenant(&sim, 0);
+    let tok = exo_token(&sim, &t);
+    // Two licensed users with the same display name (Graph allows that).
+    let first = sim
+        .sim
+        .world
+        .tenant(&t)
+        .users()
+        .find(|u| tenantctl_sim::world::mailboxes::exchange_capability(&u.user).is_some());
+    let template = first.expect("a licensed user").user;
+    for nick in ["twin.one", "twin.two"] {
+        let rec = UserRecord {
+            id: tenantctl_sim::ids::random_guid(),
+            user_principal_name: format!("{nick}@{}", t.default_domain()),
+            display_name: "Twin Mailbox".into(),
+            mail_nickname: nick.into(),
+            ..template.clone()
+        };
+        sim.sim.world.create_user(&t, rec).unwrap();
+    }
+    let (s, v) = invoke(&sim, &t, &tok, cmd("Get-Mailbox", json!({"Identity": "Twin Mailbox"}))).await;
+    assert_eq!(s, 400, "{v}");
+    let (_, ty, text) = detail(&v);
+    assert_eq!(
+        ty,
+        "Microsoft.Exchange.Configuration.Tasks.ManagementObjectAmbiguousException"
+    );
+    assert_eq!(
+        text,
+        "The operation couldn't be performed because 'Twin Mailbox' matches multiple entries."
+    );
+    let (s, _) = invoke(&sim, &t, &tok, cmd("Get-Mailbox", json!({"Identity": "twin.two"}))).await;
+    assert_eq!(s, 200);
+}

@@ -17,6 +17,8 @@ use serde_json::json;
 pub mod exceptions {
     /// Exchange: the -Identity names no object (captured body, contract §1.6).
     pub const OBJECT_NOT_FOUND: &str = "Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException";
+    /// Exchange: the -Identity matches more than one object.
+    pub const AMBIGUOUS: &str = "Microsoft.Exchange.Configuration.Tasks.ManagementObjectAmbiguousException";
     /// PowerShell: unknown parameter, missing mandatory parameter.
     pub const PARAMETER_BINDING: &str = "System.Management.Automation.ParameterBindingException";
     /// PowerShell: a value that cannot be converted to the parameter's type.
@@ -62,6 +64,16 @@ impl ExoError {
             "NotFound",
             exceptions::OBJECT_NOT_FOUND,
             format!("The operation couldn't be performed because object '{identity}' couldn't be found on '{server}'."),
+        )
+    }
+
+    /// 400: the -Identity names several objects (Exchange's ambiguity text; status [I]).
+    pub fn ambiguous(identity: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            exceptions::AMBIGUOUS,
+            format!("The operation couldn't be performed because '{identity}' matches multiple entries."),
         )
     }
 

@@ -33,11 +33,12 @@ const RECIPIENT_TYPE_DETAILS: &[&str] = &[
 
 /// The mailbox -Identity names, or Exchange's 404.
 pub fn resolve(ctx: &ExoCtx, identity: &str) -> Result<Mailbox, ExoError> {
-    ctx.sim
-        .world
-        .tenant(ctx.t())
-        .find_mailbox(identity, ctx.now)
-        .ok_or_else(|| ExoError::not_found(identity, &ctx.server()))
+    let mut found = ctx.sim.world.tenant(ctx.t()).find_mailboxes(identity, ctx.now);
+    match found.len() {
+        0 => Err(ExoError::not_found(identity, &ctx.server())),
+        1 => Ok(found.remove(0)),
+        _ => Err(ExoError::ambiguous(identity)),
+    }
 }
 
 /// The tenant's mailbox rows after -RecipientTypeDetails / -Anr / -Filter.
