@@ -12,7 +12,7 @@ use crate::fleet::Fleet;
 use crate::platform::errors::{aad_error, ControlError};
 use crate::platform::faults::{Dice, Stats};
 use crate::platform::throttle::Throttle;
-use crate::services::{graph, partner_center};
+use crate::services::{exchange, graph, partner_center};
 use crate::world::persist::{self, Persist};
 use crate::world::World;
 use axum::extract::Request;
@@ -34,10 +34,16 @@ pub fn router(sim: Arc<Sim>) -> Router {
         .merge(graph::routes())
         .merge(crate::batch::routes())
         .merge(partner_center::routes())
+        .merge(exchange::routes())
         .merge(crate::control::routes())
         .route_layer(axum::middleware::from_fn_with_state(
             sim.clone(),
             crate::platform::faults::middleware,
+        ))
+        // Exchange's concurrent-request cap, outside the faults layer: a slow request holds its slot.
+        .route_layer(axum::middleware::from_fn_with_state(
+            sim.clone(),
+            exchange::throttle::middleware,
         ))
         .fallback(unmatched)
         .method_not_allowed_fallback(method_not_allowed)
@@ -52,6 +58,8 @@ async fn unmatched(req: Request) -> Response {
         graph::unmatched(path, headers).into_response()
     } else if path.starts_with("/partnercenter") {
         partner_center::unmatched(path, headers).into_response()
+    } else if path.starts_with("/outlook") {
+        exchange::unmatched(path)
     } else if path.starts_with("/login") {
         // Entra's text for a request it cannot parse.
         aad_error(
@@ -73,6 +81,8 @@ async fn method_not_allowed(req: Request) -> Response {
         graph::method_not_allowed(headers).into_response()
     } else if path.starts_with("/partnercenter") {
         partner_center::method_not_allowed(headers).into_response()
+    } else if path.starts_with("/outlook") {
+        exchange::method_not_allowed(req.method().as_str())
     } else if path.starts_with("/login") {
         aad_error(
             StatusCode::BAD_REQUEST,
@@ -162,6 +172,7 @@ pub async fn build(cfg: SimConfig, base_url: String) -> std::io::Result<Arc<Sim>
         identity,
         clock: cfg.clock.clone(),
         dice: Dice::new(cfg.fault_seed),
+        exchange: exchange::ExchangeThrottle::new(cfg.exchange_max_concurrent),
         persist,
         initial: cfg,
     }))

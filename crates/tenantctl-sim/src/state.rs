@@ -39,6 +39,9 @@ pub struct SimConfig {
     pub state_dir: Option<PathBuf>,
     /// Serve https (`serve --tls`); `start` fills in `ca_file` when it generates a CA.
     pub tls: Option<crate::tls::TlsOptions>,
+    /// Exchange admin API: concurrent requests allowed per tenant (0: no cap; applies while
+    /// throttling is enabled). See `services::exchange::throttle`.
+    pub exchange_max_concurrent: u32,
 }
 
 impl SimConfig {
@@ -56,6 +59,7 @@ impl SimConfig {
             clock: Clock::system(),
             state_dir: None,
             tls: None,
+            exchange_max_concurrent: crate::services::exchange::DEFAULT_MAX_CONCURRENT,
         }
     }
 }
@@ -97,6 +101,8 @@ pub struct Sim {
     pub dice: Dice,
     /// Saves the world after writes when a state directory is configured.
     pub persist: Option<Persist>,
+    /// Exchange's concurrent requests per tenant.
+    pub exchange: crate::services::exchange::ExchangeThrottle,
 }
 
 impl Sim {
@@ -187,6 +193,7 @@ impl Sim {
         *self.faults.write() = self.initial.faults.clone();
         self.throttle.set_config(self.initial.throttle.clone());
         self.throttle.reset();
+        self.exchange.set_max_concurrent(self.initial.exchange_max_concurrent);
         self.token_lifetime_secs
             .store(self.initial.token_lifetime_secs, Ordering::Relaxed);
         self.trouble_overrides.write().clear();

@@ -7,10 +7,11 @@
 //! | `GET /_sim/info` | the ready line (`base_url`, `partner_tenant_id`, credentials...) |
 //! | `GET`/`POST /_sim/faults` | read / merge fault settings (`latency_ms`, `fault_429`...) |
 //! | `GET`/`POST /_sim/throttle` | read / merge `{"enabled","scale"}` |
+//! | `GET`/`POST /_sim/exchange` | read / set `{"max_concurrent": N}` (Exchange requests in flight per tenant; 0: no cap) |
 //! | `GET`/`POST /_sim/token-lifetime` | read / set `{"seconds"}` |
 //! | `GET /_sim/stats`, `DELETE /_sim/stats` | request counts by method, route and status / reset them |
 //! | `POST /_sim/reset` | back to the start-up settings: faults, throttle, trouble, stats, identity |
-//! | `GET /_sim/tenants` | every tenant with its kind, trouble and user count |
+//! | `GET /_sim/tenants` | every tenant with its kind, trouble, user count and Exchange role (`exchangeRole`) |
 //! | `PUT /_sim/tenants/{id}/trouble` | `{"trouble":"relationship_expired"}` (or `none`, `consent_missing`, `read_only_roles`) |
 //! | `GET /_sim/identity/device` | user codes waiting for sign-in |
 //! | `POST /_sim/identity/device/approve`, `.../decline` | `{"user_code":"..."}` |
@@ -41,6 +42,10 @@ pub fn routes() -> Router<Arc<Sim>> {
         .route(
             "/_sim/throttle",
             get(settings::get_throttle).post(settings::set_throttle),
+        )
+        .route(
+            "/_sim/exchange",
+            get(settings::get_exchange).post(settings::set_exchange),
         )
         .route(
             "/_sim/token-lifetime",

@@ -86,6 +86,20 @@ pub async fn set_throttle(State(sim): State<Arc<Sim>>, Body(patch): Body<Value>)
     Ok(Json(c))
 }
 
+pub async fn get_exchange(State(sim): State<Arc<Sim>>) -> Json<Value> {
+    Json(json!({"max_concurrent": sim.exchange.max_concurrent()}))
+}
+
+pub async fn set_exchange(State(sim): State<Arc<Sim>>, Body(v): Body<Value>) -> Res<Json<Value>> {
+    match v.get("max_concurrent").and_then(Value::as_u64) {
+        Some(n) if n <= u32::MAX as u64 => {
+            sim.exchange.set_max_concurrent(n as u32);
+            Ok(Json(json!({"max_concurrent": n})))
+        }
+        _ => Err(ControlError::bad("expected {\"max_concurrent\": <integer >= 0>}")),
+    }
+}
+
 pub async fn get_lifetime(State(sim): State<Arc<Sim>>) -> Json<Value> {
     Json(json!({"seconds": sim.token_lifetime()}))
 }
@@ -167,6 +181,12 @@ pub async fn tenants(State(sim): State<Arc<Sim>>) -> Json<Value> {
                 "kind": if t.kind == TenantKind::Partner { "partner" } else { "customer" },
                 "trouble": sim.trouble(t).as_str(),
                 "users": t.user_count,
+                // Exchange admin API access now: "full", "read_only" or null (no Exchange role).
+                "exchangeRole": match sim.exchange_role(t) {
+                    Some(crate::services::exchange::access::ExoRole::Full) => json!("full"),
+                    Some(crate::services::exchange::access::ExoRole::ReadOnly) => json!("read_only"),
+                    None => Value::Null,
+                },
             })
         })
         .collect();

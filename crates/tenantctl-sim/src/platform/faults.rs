@@ -123,6 +123,7 @@ enum Service {
     Identity,
     Graph,
     PartnerCenter,
+    Exchange,
     Other,
 }
 
@@ -133,6 +134,8 @@ fn service_of(path: &str) -> Service {
         Service::Graph
     } else if path.starts_with("/partnercenter") {
         Service::PartnerCenter
+    } else if path.starts_with("/outlook") {
+        Service::Exchange
     } else {
         Service::Other
     }
@@ -226,6 +229,8 @@ fn injected(service: &Service, status: StatusCode, retry_after: u64, headers: &h
         Service::PartnerCenter => {
             partner_center_error(status, 15000, "The service is temporarily unavailable, please retry.")
         }
+        // Exchange: its plain-text throttling answer (no Retry-After), or its error body.
+        Service::Exchange => return crate::services::exchange::throttle::injected(status),
         _ => {
             let ids = RequestIds::from_headers(headers);
             if status == StatusCode::TOO_MANY_REQUESTS {

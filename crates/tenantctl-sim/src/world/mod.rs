@@ -6,6 +6,7 @@
 //! what they get in their own wire shape.
 
 pub mod fleet;
+pub mod mailboxes;
 pub mod model;
 pub mod names;
 pub mod overlay;

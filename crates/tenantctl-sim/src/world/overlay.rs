@@ -34,6 +34,10 @@ pub struct TenantOverlay {
     pub removed_domains: BTreeSet<String>,
     /// Generated unverified domains verified since (lower case).
     pub verified_domains: BTreeSet<String>,
+    /// Set-Mailbox changes, by the mailbox user's object id.
+    pub mailboxes: BTreeMap<Guid, super::mailboxes::MailboxSettings>,
+    /// Add-MailboxPermission grants.
+    pub mailbox_permissions: Vec<super::mailboxes::MailboxPermission>,
 }
 
 impl TenantOverlay {

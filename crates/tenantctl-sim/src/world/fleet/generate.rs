@@ -340,6 +340,11 @@ fn gen_relationships(
             REPORTS_READER,
         ],
     };
+    // A few healthy customers granted no Exchange-capable role (neither Global Reader nor
+    // Exchange Administrator): an independent hash, so no other draw moves.
+    if trouble == Trouble::None && no_exchange_role_draw(seed, t) {
+        role_set.retain(|r| *r != GLOBAL_READER && *r != EXCHANGE_ADMINISTRATOR);
+    }
     if trouble == Trouble::None && rng.chance(0.05) {
         role_set.push(PRIVILEGED_ROLE_ADMINISTRATOR);
     }

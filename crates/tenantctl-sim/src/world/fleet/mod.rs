@@ -98,6 +98,25 @@ impl Trouble {
     }
 }
 
+/// Share of trouble-free customers whose GDAP roles include no Exchange-capable role.
+pub const NO_EXCHANGE_ROLE_SHARE: f64 = 0.03;
+
+/// Whether customer `t` (when trouble-free) was granted no Exchange-capable role: Directory
+/// Readers, User/License/Domain Name Administrator and Reports Reader, but neither Global
+/// Reader nor Exchange Administrator. Independent of every other draw.
+pub fn no_exchange_role_draw(seed: u64, t: u32) -> bool {
+    t != 0 && unit(hash(&[seed, t as u64, 0xEC0])) < NO_EXCHANGE_ROLE_SHARE
+}
+
+impl Fleet {
+    /// Customers generated without any Exchange-capable GDAP role (see [`no_exchange_role_draw`]).
+    pub fn no_exchange_role_customers(&self) -> impl Iterator<Item = &Tenant> {
+        self.customers()
+            .iter()
+            .filter(move |t| t.trouble == Trouble::None && no_exchange_role_draw(self.config.seed, t.idx))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Domain {
     pub name: String,
