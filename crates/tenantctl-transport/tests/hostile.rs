@@ -103,10 +103,12 @@ async fn a_retry_after_a_long_retry_after_carries_a_fresh_token() {
     let base = start(s.clone()).await;
     let c = clock();
     let api = api(&base, &c);
-    let r = api
-        .send(TENANT, Resource::Graph, Request::get(format!("{base}/graph/v1.0/thing")))
-        .await
-        .unwrap();
+    let url = format!("{base}/graph/v1.0/thing");
+    let call = tokio::spawn(async move { api.send(TENANT, Resource::Graph, Request::get(url)).await });
+    // The 429's Retry-After: 90 s pass on the manual clock.
+    c.wait_for_sleepers(1).await;
+    c.advance(Duration::from_secs(90));
+    let r = call.await.unwrap().unwrap();
     assert_eq!(r.status.as_u16(), 200);
     assert_eq!(
         *s.bearers.lock(),

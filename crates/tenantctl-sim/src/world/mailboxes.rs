@@ -11,7 +11,8 @@
 //! plus the overlay, so the same world answers the same everywhere.
 //!
 //! Staleness (the ground-truth rule the CLI's tests use): a mailbox is *stale for N days* when
-//! its `LastUserActionTime` is null (never used) or older than `now - N days`. `LastLogonTime`
+//! the later of its `LastUserActionTime` and `LastInteractionTime` (its creation when never
+//! used) is older than `now - N days`. `LastLogonTime`
 //! is deliberately unreliable (Petri: "Why the Last Login Date Reported by the
 //! Get-MailboxStatistics Cmdlet is so Wrong"): some stale mailboxes have a recent logon.
 
@@ -237,12 +238,16 @@ pub struct Mailbox {
 }
 
 impl Mailbox {
-    /// The documented stale rule: never used, or last user action before `now - days`.
+    /// The documented stale rule: nobody has used the mailbox since `now - days`, judged on
+    /// the later of `LastUserActionTime` and `LastInteractionTime`; a mailbox never used
+    /// counts from its creation (a new, unused mailbox is not stale yet).
     pub fn is_stale(&self, now: i64, days: i64) -> bool {
-        match self.activity.last_user_action {
-            None => true,
-            Some(t) => t < now - days * DAY,
-        }
+        let a = &self.activity;
+        let last = match (a.last_user_action, a.last_interaction) {
+            (Some(x), Some(y)) => x.max(y),
+            (x, y) => x.or(y).unwrap_or(self.when_created),
+        };
+        last < now - days * DAY
     }
 
     /// Whether `key` names this mailbox (the -Identity forms of Learn Get-Mailbox: UPN, email

@@ -386,15 +386,23 @@ async fn the_stale_ground_truth_agrees_with_get_mailbox_statistics() {
         )
         .await;
         let r = &v["value"][0];
-        let last = r["LastUserActionTime"].as_str().map(|s| {
-            tenantctl_sim::platform::clock::parse_rfc3339(s)
-                .unwrap()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_secs() as i64
-        });
-        // The documented rule: null, or older than now - 30 days.
-        if last.is_none_or(|l| l < now - 30 * 86_400) {
+        let secs = |k: &str| {
+            r[k].as_str().map(|s| {
+                tenantctl_sim::platform::clock::parse_rfc3339(s)
+                    .unwrap()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs() as i64
+            })
+        };
+        let last = secs("LastUserActionTime");
+        // The documented rule: the later of LastUserActionTime and LastInteractionTime (the
+        // mailbox's creation when never used) older than now - 30 days.
+        let activity = match (last, secs("LastInteractionTime")) {
+            (Some(a), Some(b)) => a.max(b),
+            (a, b) => a.or(b).unwrap_or(m.when_created),
+        };
+        if activity < now - 30 * 86_400 {
             from_wire.insert(m.user_principal_name.clone());
             let logon = r["LastLogonTime"]
                 .as_str()
