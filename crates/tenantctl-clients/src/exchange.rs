@@ -127,6 +127,14 @@ pub fn describe(e: &ApiError) -> String {
     e.to_string()
 }
 
+/// Exchange's "There are more results available than are currently displayed…" warning. A
+/// page cut by `Prefer: odata.maxpagesize` carries it too (graph2otel, contract §1.4); on a
+/// page with a next link it only says the paging goes on, which the client follows, so it
+/// is dropped there (a cut by `-ResultSize` comes without a next link and is kept).
+fn is_paging_truncation(w: &str) -> bool {
+    w.starts_with("There are more results available than are currently displayed")
+}
+
 fn protocol(message: String) -> ApiError {
     ApiError::Protocol {
         service: Service::Exchange,
@@ -215,8 +223,9 @@ impl Exchange {
             while let Some(u) = url.take() {
                 let req = this.request(&tenant, u, &c);
                 let r = this.api.send(&tenant, Resource::Exchange, req).await?;
-                let page = Self::decode(&r)?;
+                let mut page = Self::decode(&r)?;
                 if let Some(next) = &page.next_link {
+                    page.warnings.retain(|w| !is_paging_truncation(w));
                     this.check_next(next)?;
                     if !seen.insert(next.clone()) {
                         Err(protocol(format!("@odata.nextLink repeats a page already read ({})", redact_url(next))))?;
@@ -329,6 +338,7 @@ impl Exchange {
         }
         let mut page = Self::decode(&resp)?;
         if let Some(next) = page.next_link.take() {
+            page.warnings.retain(|w| !is_paging_truncation(w));
             self.check_next(&next)?;
             // The rest of this item: re-POST the same cmdlet to its next link.
             let mut seen = HashSet::from([next.clone()]);
@@ -338,7 +348,10 @@ impl Exchange {
                     .api
                     .send(tenant, Resource::Exchange, self.request(tenant, u, c))
                     .await?;
-                let p = Self::decode(&r)?;
+                let mut p = Self::decode(&r)?;
+                if p.next_link.is_some() {
+                    p.warnings.retain(|w| !is_paging_truncation(w));
+                }
                 page.rows.extend(p.rows);
                 page.warnings.extend(p.warnings);
                 if let Some(n) = p.next_link {

@@ -13,7 +13,9 @@ use futures::{StreamExt, TryStreamExt};
 use serde_json::{Map, Value};
 use std::fmt;
 use std::sync::Arc;
-use tenantctl_clients::exchange::{describe, statistics_cmdlet, statistics_of, Cmdlet, Exchange, BATCH_SIZE};
+use tenantctl_clients::exchange::{
+    describe, exception_parts, statistics_cmdlet, statistics_of, Cmdlet, Exchange, BATCH_SIZE,
+};
 use tenantctl_core::exchange::{is_stale, Mailbox, MailboxStatistics};
 use tenantctl_core::plan::access::{self, Access, Need};
 use tenantctl_core::tables::{MailboxRow, StaleMailboxRow};
@@ -37,10 +39,22 @@ pub enum Failure {
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Failure::Api(e) if is_command_not_found(e) => write!(
+                f,
+                "{} (Exchange answers this for a cmdlet that does not exist, and for one the account's roles do not include)",
+                describe(e)
+            ),
             Failure::Api(e) => f.write_str(&describe(e)),
             Failure::Refused(_, why) => f.write_str(why),
         }
     }
+}
+
+/// PowerShell's "The term '…' is not recognized": an unknown cmdlet, or one outside the
+/// caller's role-scoped session (Exchange cannot tell them apart for us).
+fn is_command_not_found(e: &ApiError) -> bool {
+    matches!(e, ApiError::Http { message, .. }
+        if exception_parts(message).is_some_and(|(_, kind, _)| kind.ends_with("CommandNotFoundException")))
 }
 
 impl From<ApiError> for Failure {
@@ -51,6 +65,8 @@ impl From<ApiError> for Failure {
 
 fn classify_failure(e: &Failure, t: &Target) -> Verdict {
     match e {
+        // Most often a misspelt cmdlet (the GDAP role check ran before): not `role_missing`.
+        Failure::Api(e) if is_command_not_found(e) => Verdict::tenant(TenantStatus::Error),
         Failure::Api(e) => classify(e, t),
         Failure::Refused(status, _) => Verdict::tenant(*status),
     }
@@ -137,12 +153,13 @@ pub async fn run_cmdlet(
     targets: Vec<Target>,
     what: CmdletRun,
     run: &RunOptions,
-    on_done: impl FnMut(TenantResult<ExoItem>) -> Flow,
+    mut on_done: impl FnMut(TenantResult<ExoItem>) -> Flow,
 ) -> anyhow::Result<Summary> {
     let access = access_map(s, &targets, what.need()).await?;
     let exo = Exchange::new(s.api().clone());
     let what = Arc::new(what);
-    Ok(fan_out(
+    let mut rows_of: std::collections::HashMap<tenantctl_core::TenantId, u64> = Default::default();
+    let mut summary = fan_out(
         s,
         targets,
         run,
@@ -165,9 +182,20 @@ pub async fn run_cmdlet(
                 Ok(())
             }
         },
-        on_done,
+        |mut r: TenantResult<ExoItem>| {
+            // Warnings are not rows.
+            r.outcome.rows = r.items.iter().filter(|i| matches!(i, ExoItem::Row(_))).count() as u64;
+            rows_of.insert(r.target.id, r.outcome.rows);
+            on_done(r)
+        },
     )
-    .await)
+    .await;
+    for o in &mut summary.outcomes {
+        if let Some(n) = rows_of.get(&o.tenant_id) {
+            o.rows = *n;
+        }
+    }
+    Ok(summary)
 }
 
 /// A tenant's mailboxes with their statistics (`Err` = why a mailbox's statistics are

@@ -204,7 +204,19 @@ impl DynamicSink {
             self.dest.finish()?;
             return Ok(());
         }
-        let schema = self.columns();
+        let mut schema = self.columns();
+        if self.rows == 0 {
+            // No row to learn the columns from: the columns `--select` names are the header
+            // (an empty result is not a misspelt column).
+            for name in self.spec.select.iter().flat_map(|s| s.split(',')).map(str::trim) {
+                if !name.is_empty() && !schema.iter().any(|c| c.name.eq_ignore_ascii_case(name)) {
+                    schema.push(Column {
+                        name: intern(name),
+                        kind: Kind::Text,
+                    });
+                }
+            }
+        }
         let kinds: Vec<Kind> = schema.iter().map(|c| c.kind).collect();
         // The natural order may name properties that never came (no rows): skip those.
         let mut spec = self.spec.clone();

@@ -550,6 +550,18 @@ fn no_rows_gives_the_fixed_header_and_a_row_of_the_wrong_width_is_refused() {
     assert_eq!(out.text(), "tenantId,tenantName,defaultDomain\r\n");
 }
 
+/// `exo ... --select UserPrincipalName` in a tenant where nothing matched: the header is what
+/// was asked for, not an "unknown column" error.
+#[test]
+fn no_rows_with_select_gives_the_selected_header() {
+    let out = Stdout::default();
+    let mut s = spec(Some(Format::Csv));
+    s.select = vec!["tenantName".into(), "UserPrincipalName,RecipientTypeDetails".into()];
+    let sink = open_dynamic_with_stdout(&s, FIXED.to_vec(), false, Box::new(out.clone())).unwrap();
+    sink.finish(&[]).unwrap();
+    assert_eq!(out.text(), "tenantName,UserPrincipalName,RecipientTypeDetails\r\n");
+}
+
 /// 200k rows (~40 MB of properties) through the spool into a csv file: the memory held stays
 /// a small fraction of that, while writing and while finishing. Not timed.
 #[test]

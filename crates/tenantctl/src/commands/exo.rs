@@ -244,17 +244,71 @@ mod tests {
     #[test]
     fn long_options_after_the_cmdlet_move_before_it() {
         assert_eq!(
-            hoist(&["tenantctl", "exo", "Get-Mailbox", "-ResultSize", "10", "--tenant", "contoso.com", "--output", "json"]),
-            ["tenantctl", "exo", "--tenant", "contoso.com", "--output", "json", "Get-Mailbox", "-ResultSize", "10"]
+            hoist(&[
+                "tenantctl",
+                "exo",
+                "Get-Mailbox",
+                "-ResultSize",
+                "10",
+                "--tenant",
+                "contoso.com",
+                "--output",
+                "json"
+            ]),
+            [
+                "tenantctl",
+                "exo",
+                "--tenant",
+                "contoso.com",
+                "--output",
+                "json",
+                "Get-Mailbox",
+                "-ResultSize",
+                "10"
+            ]
         );
         assert_eq!(
-            hoist(&["tenantctl", "--sandbox", "exo", "-t", "x", "Get-Mailbox", "--out=a.csv", "-Archive"]),
-            ["tenantctl", "--sandbox", "exo", "-t", "x", "--out=a.csv", "Get-Mailbox", "-Archive"]
+            hoist(&[
+                "tenantctl",
+                "--sandbox",
+                "exo",
+                "-t",
+                "x",
+                "Get-Mailbox",
+                "--out=a.csv",
+                "-Archive"
+            ]),
+            [
+                "tenantctl",
+                "--sandbox",
+                "exo",
+                "-t",
+                "x",
+                "--out=a.csv",
+                "Get-Mailbox",
+                "-Archive"
+            ]
         );
         // Global options after the cmdlet too; switches take no value.
         assert_eq!(
-            hoist(&["tenantctl", "exo", "Get-Mailbox", "--sandbox", "--all-tenants", "-Identity", "a"]),
-            ["tenantctl", "exo", "--sandbox", "--all-tenants", "Get-Mailbox", "-Identity", "a"]
+            hoist(&[
+                "tenantctl",
+                "exo",
+                "Get-Mailbox",
+                "--sandbox",
+                "--all-tenants",
+                "-Identity",
+                "a"
+            ]),
+            [
+                "tenantctl",
+                "exo",
+                "--sandbox",
+                "--all-tenants",
+                "Get-Mailbox",
+                "-Identity",
+                "a"
+            ]
         );
     }
 
@@ -262,7 +316,16 @@ mod tests {
     fn powershell_words_and_other_commands_are_left_alone() {
         let same = ["tenantctl", "users", "list", "--tenant", "x"];
         assert_eq!(hoist(&same), same);
-        let ps = ["tenantctl", "exo", "-t", "x", "Set-Mailbox", "-Identity", "a", "-Flag:$false"];
+        let ps = [
+            "tenantctl",
+            "exo",
+            "-t",
+            "x",
+            "Set-Mailbox",
+            "-Identity",
+            "a",
+            "-Flag:$false",
+        ];
         assert_eq!(hoist(&ps), ps);
         // After `--` everything is the cmdlet's, even a `--word`.
         assert_eq!(
@@ -282,7 +345,10 @@ mod tests {
             select: vec!["tenantName".into(), "UserPrincipalName,PrimarySmtpAddress".into()],
             ..Default::default()
         };
-        assert_eq!(server_select(&o).as_deref(), Some("UserPrincipalName,PrimarySmtpAddress"));
+        assert_eq!(
+            server_select(&o).as_deref(),
+            Some("UserPrincipalName,PrimarySmtpAddress")
+        );
         assert_eq!(server_select(&OutputArgs::default()), None);
     }
 }
