@@ -20,6 +20,9 @@ use tenantctl_transport::token::{Credential, Secret, TokenProvider};
 
 const TENANT: &str = "contoso.onmicrosoft.com";
 
+/// How the service answers its n-th request (1-based).
+type Answer = Box<dyn Fn(usize) -> Response + Send>;
+
 /// What the server saw and how it answers.
 #[derive(Default)]
 struct Server {
@@ -30,7 +33,7 @@ struct Server {
     /// The bearer of every service request, in order.
     bearers: Mutex<Vec<String>>,
     /// How `/graph/v1.0/thing` answers: a closure over the request number.
-    thing: Mutex<Option<Box<dyn Fn(usize) -> Response + Send>>>,
+    thing: Mutex<Option<Answer>>,
 }
 
 async fn token(State(s): State<Arc<Server>>, Form(_f): Form<HashMap<String, String>>) -> Json<Value> {
