@@ -8,6 +8,14 @@
 //!    one-at-a-time loop (the `Import-Csv | foreach { New-MsolUser }` shape) measured on a
 //!    sample and extrapolated.
 //!
+//! 3. `mailboxes list --all-tenants -o csv` over `fleet-1000` at the same latency: Exchange's
+//!    `Get-Mailbox` per tenant, then `Get-MailboxStatistics` for every mailbox in `$batch`es of
+//!    10 within Exchange's per-tenant concurrency budget (`--per-tenant`, default 3), against
+//!    the lower bound and the sequential baseline (one cmdlet at a time, tenant after tenant,
+//!    as the classic `DelegatedOrg` scripts do).
+//!
+//! `FLEET_BENCH=reads|writes|mailboxes` runs one of them.
+//!
 //! The simulator runs in this process and shares the machine's cores with the CLI.
 
 // A benchmark measures wall time.
@@ -302,6 +310,82 @@ fn writes(rt: &tokio::runtime::Runtime) {
     rt.block_on(sim.stop());
 }
 
+fn mailboxes(rt: &tokio::runtime::Runtime) {
+    let sim = fleet_sim(rt, 1000, None);
+    let f = &sim.sim.fleet;
+    let readable: Vec<_> = f
+        .customers()
+        .iter()
+        .filter(|t| sim.sim.exchange_role(t).is_some())
+        .collect();
+    let counts: Vec<usize> = readable
+        .iter()
+        .map(|t| sim.sim.exchange_mailboxes(&t.id.to_string()).len())
+        .collect();
+    let total: usize = counts.iter().sum();
+    let batches: usize = counts.iter().map(|n| n.div_ceil(10)).sum();
+    let per_tenant = 3.0;
+    // Per tenant: a token, Get-Mailbox (1,000 per page), then the batches 3 at a time.
+    let chains: Vec<f64> = counts
+        .iter()
+        .map(|&n| {
+            TOKEN_LAT + (n.max(1) as f64 / 1000.0).ceil() * LAT + (n.div_ceil(10) as f64 / per_tenant).ceil() * LAT
+        })
+        .collect();
+    let partner_chain = TOKEN_LAT + 2.0 * LAT;
+    let longest = chains.iter().cloned().fold(0.0, f64::max);
+    let sequential: f64 = partner_chain + counts.iter().map(|&n| TOKEN_LAT + LAT + n as f64 * LAT).sum::<f64>();
+    println!(
+        "\nmailboxes: {} tenants with an Exchange role ({} customers), {total} mailboxes, {batches} $batch requests of up to 10 expected; latency 80±20 ms, token 150 ms",
+        readable.len(),
+        f.customers().len()
+    );
+    println!(
+        "  lower bound (unlimited tenants, 3 per tenant): {:.2} s; sequential baseline (one cmdlet at a time, computed): {:.0} s",
+        partner_chain + longest,
+        sequential
+    );
+    println!(
+        "  {:>11} {:>8} {:>9} {:>8} {:>9} {:>8} {:>10}  summary",
+        "concurrency", "wall_s", "bound_s", "x_bound", "rss_MiB", "cpu_s", "vs_seq"
+    );
+    for conc in [64usize, 128] {
+        let out = std::env::temp_dir().join(format!("tenantctl-bench-mailboxes-{conc}.csv"));
+        let m = run_cli(
+            &sim,
+            &[
+                "mailboxes",
+                "list",
+                "--all-tenants",
+                "-o",
+                "csv",
+                "--out",
+                out.to_str().unwrap(),
+                "--concurrency",
+                &conc.to_string(),
+            ],
+        );
+        let rows = std::fs::read_to_string(&out)
+            .map(|s| s.lines().count().saturating_sub(1))
+            .unwrap_or(0);
+        let bound = partner_chain + longest.max(chains.iter().sum::<f64>() / conc as f64);
+        println!(
+            "  {:>11} {:>8.2} {:>9.2} {:>8.2} {:>9.1} {:>8.2} {:>9.0}x  exit {} rows {rows}/{total}: {}",
+            conc,
+            m.wall,
+            bound,
+            m.wall / bound,
+            m.peak_rss_mib,
+            m.cpu,
+            sequential / m.wall,
+            m.code,
+            summary_line(&m.stderr)
+        );
+        let _ = std::fs::remove_file(out);
+    }
+    rt.block_on(sim.stop());
+}
+
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
@@ -320,5 +404,8 @@ fn main() {
     }
     if which.is_empty() || which == "writes" {
         writes(&rt);
+    }
+    if which.is_empty() || which == "mailboxes" {
+        mailboxes(&rt);
     }
 }
