@@ -67,7 +67,7 @@ pub fn load_profile(name: &str) -> Result<(Profile, Option<PathBuf>)> {
         return Ok((Profile::default(), Some(path)));
     }
     let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let cfg: ConfigFile = toml::from_str(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    let cfg: ConfigFile = toml::from_str(&text).map_err(|e| anyhow!("{}", config_error(&path, &text, &e)))?;
     match cfg.profiles.get(name) {
         Some(p) => Ok((p.clone(), Some(path))),
         None if name == "default" => Ok((Profile::default(), Some(path))),
@@ -77,6 +77,58 @@ pub fn load_profile(name: &str) -> Result<(Profile, Option<PathBuf>)> {
             cfg.profiles.keys().cloned().collect::<Vec<_>>().join(", ")
         ),
     }
+}
+
+/// A config file error as `path:line:column: message`, without TOML's quoted source line: the
+/// line may hold a secret (probe D7: an inline `client_secret = "…"` was printed whole). When
+/// the key on that line looks secret, quoted values in the message are hidden too.
+fn config_error(path: &Path, text: &str, e: &toml::de::Error) -> String {
+    let (line, col, line_text) = match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let start = before.rfind('\n').map_or(0, |i| i + 1);
+            let line_text = text[start..].lines().next().unwrap_or("");
+            (line, span.start - start + 1, line_text)
+        }
+        None => (0, 0, ""),
+    };
+    let key = line_text.split('=').next().unwrap_or("").trim().to_ascii_lowercase();
+    let secret_key = ["secret", "token", "password", "key", "credential"]
+        .iter()
+        .any(|w| key.contains(w));
+    let mut message = e.message().trim().to_owned();
+    if secret_key {
+        message = hide_quoted(&message);
+    }
+    let hint = if secret_key {
+        format!(" (secrets do not belong in the config file: put `{key}` in a 0600 file and name it with `client_secret_file`, or use the environment)")
+    } else {
+        String::new()
+    };
+    if line == 0 {
+        format!("{}: {message}{hint}", path.display())
+    } else {
+        format!("{}:{line}:{col}: {message}{hint}", path.display())
+    }
+}
+
+/// Replaces every quoted part of `s` ("…", '…', `…` excepted) with `"***"`.
+fn hide_quoted(s: &str) -> String {
+    let mut out = String::new();
+    let mut quote: Option<char> = None;
+    for c in s.chars() {
+        match (quote, c) {
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                out.push_str("\"***\"");
+            }
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, c) => out.push(c),
+        }
+    }
+    out
 }
 
 fn env(name: &str) -> Option<String> {
@@ -292,4 +344,33 @@ pub async fn sandbox_publish_dns(domain: &str) -> Result<Vec<String>> {
         .with_context(|| format!("publishing the TXT record of {domain}"))?;
     sim.stop().await;
     Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_error(text: &str) -> String {
+        let e = toml::from_str::<ConfigFile>(text).unwrap_err();
+        config_error(Path::new("config.toml"), text, &e)
+    }
+
+    /// Probe D7: an inline secret under an unknown key was printed verbatim in the TOML error.
+    #[test]
+    fn config_errors_never_echo_a_secret() {
+        let text =
+            "[profiles.default]\ntenant_id = \"contoso.onmicrosoft.com\"\nclient_secret = \"Sup3r~Secr3t.Value\"\n";
+        let m = parse_error(text);
+        assert!(!m.contains("Sup3r~Secr3t.Value"), "{m}");
+        assert!(m.starts_with("config.toml:3:"), "{m}");
+        assert!(m.contains("client_secret"), "names the key: {m}");
+        assert!(m.contains("client_secret_file"), "says what to do: {m}");
+        // A wrong type under a secret-looking key: the value is not quoted back either.
+        let m = parse_error("[profiles.default]\nrefresh_token_file = [\"eyJhbGciOiJSUzI1NiJ9.x.y\"]\n");
+        assert!(!m.contains("eyJ"), "{m}");
+        // Other errors keep their words.
+        let m = parse_error("[profiles.default]\ncloud = 5\n");
+        assert!(m.starts_with("config.toml:2:"), "{m}");
+        assert!(!m.contains('\n'), "one line: {m:?}");
+    }
 }

@@ -57,8 +57,8 @@ pub fn zone_text(domain: &str, records: &[DnsRecord]) -> String {
     text
 }
 
-async fn tenant_for(s: &Session, tenant: &str, need: Option<Need>) -> Result<Target> {
-    let t = targets::find(s, tenant, "--tenant").await?;
+async fn tenant_for(s: &Session, tenant: &str, need: Option<Need>, purpose: targets::Purpose) -> Result<Target> {
+    let t = targets::find_for(s, tenant, "--tenant", purpose).await?;
     if let Some(need) = need {
         let rels = &s.customers().await?.relationships;
         if let Some(msg) = access::check(rels, t.id, need).problem() {
@@ -86,9 +86,15 @@ pub struct Added {
 }
 
 /// Adds `name` to the tenant (unless it is there already).
-pub async fn add(s: &Session, tenant: &str, name: &str, what_if: bool) -> Result<Added> {
+pub async fn add(s: &Session, tenant: &str, name: &str, what_if: bool, partner_tenant: bool) -> Result<Added> {
     let name = check_domain_name(name)?;
-    let t = tenant_for(s, tenant, Some(Need::ManageDomains)).await?;
+    let t = tenant_for(
+        s,
+        tenant,
+        Some(Need::ManageDomains),
+        targets::Purpose::Write { partner_tenant },
+    )
+    .await?;
     let graph = s.graph();
     let tid = t.id.to_string();
     let existing = graph
@@ -147,9 +153,21 @@ pub async fn add(s: &Session, tenant: &str, name: &str, what_if: bool) -> Result
 
 /// Verifies `name` in the tenant; result `verified`, `already_verified`, `not_verified`
 /// (the DNS record is not visible yet: the detail says which to publish) or `planned`.
-pub async fn verify(s: &Session, tenant: &str, name: &str, what_if: bool) -> Result<DomainResultRow> {
+pub async fn verify(
+    s: &Session,
+    tenant: &str,
+    name: &str,
+    what_if: bool,
+    partner_tenant: bool,
+) -> Result<DomainResultRow> {
     let name = check_domain_name(name)?;
-    let t = tenant_for(s, tenant, Some(Need::ManageDomains)).await?;
+    let t = tenant_for(
+        s,
+        tenant,
+        Some(Need::ManageDomains),
+        targets::Purpose::Write { partner_tenant },
+    )
+    .await?;
     let graph = s.graph();
     let tid = t.id.to_string();
     match graph
@@ -200,7 +218,7 @@ pub async fn verify(s: &Session, tenant: &str, name: &str, what_if: bool) -> Res
 /// The DNS records the domain's services need (MX, SPF, autodiscover, SRV...).
 pub async fn records(s: &Session, tenant: &str, name: &str) -> Result<Vec<DnsRecord>> {
     let name = check_domain_name(name)?;
-    let t = tenant_for(s, tenant, None).await?;
+    let t = tenant_for(s, tenant, None, targets::Purpose::Read).await?;
     s.graph()
         .service_records(&t.id.to_string(), &name)
         .await

@@ -35,6 +35,8 @@ pub struct ImportOptions {
     pub force_change_password: bool,
     /// Where generated passwords go (created new, 0600).
     pub passwords_out: Option<PathBuf>,
+    /// `--partner-tenant`: rows may name the partner's own tenant.
+    pub partner_tenant: bool,
 }
 
 /// One input row with its tenant and plan.
@@ -153,7 +155,12 @@ pub async fn plan(s: &Session, rows: Vec<UserRow>, opts: &ImportOptions, run: &R
                 } else {
                     "--tenant".into()
                 };
-                let r = targets::find(s, &key, &flag).await.map_err(|e| e.to_string());
+                let purpose = targets::Purpose::Write {
+                    partner_tenant: opts.partner_tenant,
+                };
+                let r = targets::find_for(s, &key, &flag, purpose)
+                    .await
+                    .map_err(|e| e.to_string());
                 resolved.insert(k.clone(), r);
             }
             match &resolved[&k] {

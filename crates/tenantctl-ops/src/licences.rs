@@ -106,6 +106,7 @@ pub async fn plan(
     rows: Vec<LicenceRow>,
     default_tenant: Option<&str>,
     assign: bool,
+    partner_tenant: bool,
     run: &RunOptions,
 ) -> Result<LicencePlan> {
     let catalog = LicenceCatalog::builtin();
@@ -129,7 +130,13 @@ pub async fn plan(
                 } else {
                     "--tenant"
                 };
-                resolved.insert(k.clone(), targets::find(s, &key, flag).await.map_err(|e| e.to_string()));
+                let purpose = targets::Purpose::Write { partner_tenant };
+                resolved.insert(
+                    k.clone(),
+                    targets::find_for(s, &key, flag, purpose)
+                        .await
+                        .map_err(|e| e.to_string()),
+                );
             }
             match &resolved[&k] {
                 Ok(t) => {

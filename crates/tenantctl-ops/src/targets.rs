@@ -27,6 +27,11 @@ pub fn target_of(c: &Customer) -> Target {
 /// Resolves a selection to targets (each once, in the order given; `--all-tenants` in the
 /// customer list's order).
 pub async fn select(s: &Session, sel: &Selection) -> Result<Vec<Target>> {
+    select_for(s, sel, Purpose::Read).await
+}
+
+/// [`select`] for a purpose (a write's `--tenant`s must be customers, see [`Purpose`]).
+pub async fn select_for(s: &Session, sel: &Selection, purpose: Purpose) -> Result<Vec<Target>> {
     if !sel.all && sel.tenants.is_empty() {
         bail!("which customers? give --tenant <id|domain|name> (repeatable) or --all-tenants");
     }
@@ -36,7 +41,7 @@ pub async fn select(s: &Session, sel: &Selection) -> Result<Vec<Target>> {
     } else {
         let mut v: Vec<Target> = vec![];
         for name in &sel.tenants {
-            let t = find(s, name, "--tenant").await?;
+            let t = find_for(s, name, "--tenant", purpose).await?;
             if !v.iter().any(|x| x.id == t.id) {
                 v.push(t);
             }
@@ -53,19 +58,120 @@ pub async fn select(s: &Session, sel: &Selection) -> Result<Vec<Target>> {
     Ok(targets)
 }
 
+/// What a tenant is looked up for. A write goes only to a customer of the partner (one in its
+/// GDAP or contract lists); the partner's own tenant only when the user says so
+/// (`--partner-tenant`), and an unknown tenant never (probe D2, D5).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Purpose {
+    #[default]
+    Read,
+    Write {
+        /// `--partner-tenant`: the partner's own tenant may be written to.
+        partner_tenant: bool,
+    },
+}
+
 /// Finds one tenant by id, domain or name; `flag` names the input in errors.
 pub async fn find(s: &Session, sel: &str, flag: &str) -> Result<Target> {
+    find_for(s, sel, flag, Purpose::Read).await
+}
+
+/// [`find`] for a purpose: for a write, only a customer (or, when allowed, the partner's own
+/// tenant); a name shared by several customers is an error listing them.
+pub async fn find_for(s: &Session, sel: &str, flag: &str, purpose: Purpose) -> Result<Target> {
+    if sel.trim().is_empty() {
+        bail!("{flag} is empty; give a tenant id, domain or name");
+    }
+    let sel = sel.trim();
     let list = &s.customers().await?.customers;
     let parsed = TenantSelector::parse(sel);
-    let hit = list.iter().find(|c| match &parsed {
-        TenantSelector::Id(id) => c.tenant_id == *id,
-        TenantSelector::Domain(d) => c.default_domain.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(d)),
-        TenantSelector::Name(n) => c.name.eq_ignore_ascii_case(n),
-    });
-    if let Some(c) = hit {
+    if let Some(c) = pick(list, &parsed, sel, flag)? {
         return Ok(target_of(c));
     }
-    match parsed {
+    let found = find_outside(s, sel, flag, &parsed, list).await?;
+    let Purpose::Write { partner_tenant } = purpose else {
+        return Ok(found);
+    };
+    // Not one of the partner's customers: the partner's own tenant, or nobody's to write to.
+    let partner = partner_id(s).await;
+    if partner == Some(found.id) {
+        if partner_tenant {
+            return Ok(Target {
+                name: format!("{} (partner tenant)", s.partner()),
+                ..found
+            });
+        }
+        bail!(
+            "{flag} '{}' is the partner's own tenant; tenantctl writes there only when told so: add --partner-tenant",
+            shorten(sel)
+        );
+    }
+    bail!(
+        "{flag} '{}' ({}) is not a customer of the partner (no GDAP relationship or contract lists it); tenantctl writes only to customers",
+        shorten(sel),
+        found.id
+    )
+}
+
+/// The one customer `parsed` names, `None` when no customer matches; an error when several
+/// do (names are not unique), listing each with its id and default domain.
+fn pick<'a>(list: &'a [Customer], parsed: &TenantSelector, sel: &str, flag: &str) -> Result<Option<&'a Customer>> {
+    let hits: Vec<&Customer> = list
+        .iter()
+        .filter(|c| match parsed {
+            TenantSelector::Id(id) => c.tenant_id == *id,
+            TenantSelector::Domain(d) => c.default_domain.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(d)),
+            TenantSelector::Name(n) => c.name.eq_ignore_ascii_case(n),
+        })
+        .collect();
+    if hits.len() > 1 {
+        let names: Vec<String> = hits
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} ({})",
+                    c.tenant_id,
+                    c.default_domain.as_deref().unwrap_or("no default domain known")
+                )
+            })
+            .collect();
+        bail!(
+            "{flag} '{}': {} customers have that name: {}; give the tenant id or domain instead",
+            shorten(sel),
+            hits.len(),
+            names.join(", ")
+        );
+    }
+    Ok(hits.first().copied())
+}
+
+/// The partner tenant's id (its configured GUID, or its domain looked up).
+async fn partner_id(s: &Session) -> Option<TenantId> {
+    match s.partner().parse::<TenantId>() {
+        Ok(id) => Some(id),
+        Err(_) => tenant_of_domain(s, s.partner()).await,
+    }
+}
+
+/// An input as quoted back in a message: at most 80 characters.
+fn shorten(s: &str) -> String {
+    if s.chars().count() <= 80 {
+        s.to_owned()
+    } else {
+        format!("{}…", s.chars().take(80).collect::<String>())
+    }
+}
+
+/// A tenant that is not in the partner's lists: by id as given, or by domain (looked up).
+async fn find_outside(
+    s: &Session,
+    sel: &str,
+    flag: &str,
+    parsed: &TenantSelector,
+    list: &[Customer],
+) -> Result<Target> {
+    let sel = &shorten(sel);
+    match parsed.clone() {
         // Not in the partner's lists: try it anyway; its status will say what is wrong.
         TenantSelector::Id(id) => Ok(Target {
             id,
@@ -120,4 +226,43 @@ async fn tenant_of_domain(s: &Session, domain: &str) -> Option<TenantId> {
     let v: serde_json::Value = r.json().ok()?;
     let issuer = v.get("issuer")?.as_str()?;
     issuer.split('/').find_map(|p| p.parse::<TenantId>().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn customer(id: &str, name: &str, domain: &str) -> Customer {
+        Customer {
+            tenant_id: id.parse().unwrap(),
+            name: name.into(),
+            default_domain: Some(domain.into()),
+            contract_type: None,
+            relationship_status: "active".into(),
+            relationship_end: None,
+            sources: vec!["gdap"],
+        }
+    }
+
+    /// Probe D5: a name two customers share picked one of them silently.
+    #[test]
+    fn a_name_shared_by_two_customers_is_an_error_listing_both() {
+        let list = [
+            customer("52eaad04-13a2-4a2f-9ce8-93a294fadf36", "Contoso", "contoso.com"),
+            customer("6f1ba9f1-8d2c-4c1e-8f0e-6d1f3a2b4c5d", "contoso", "contoso.de"),
+            customer("0b1d7bde-4e3c-4c0c-9f57-3a3ec1b0a111", "Fabrikam", "fabrikam.com"),
+        ];
+        let sel = "CONTOSO";
+        let e = pick(&list, &TenantSelector::parse(sel), sel, "--exclude")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("--exclude 'CONTOSO': 2 customers have that name"), "{e}");
+        assert!(e.contains("52eaad04-13a2-4a2f-9ce8-93a294fadf36 (contoso.com)"), "{e}");
+        assert!(e.contains("6f1ba9f1-8d2c-4c1e-8f0e-6d1f3a2b4c5d (contoso.de)"), "{e}");
+        // Ids and domains are unique: they pick one.
+        let by_domain = pick(&list, &TenantSelector::parse("contoso.de"), "contoso.de", "--tenant").unwrap();
+        assert_eq!(by_domain.unwrap().name, "contoso");
+        let none = pick(&list, &TenantSelector::parse("Northwind"), "Northwind", "--tenant").unwrap();
+        assert!(none.is_none());
+    }
 }

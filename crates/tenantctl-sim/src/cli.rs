@@ -59,6 +59,10 @@ pub struct ServeArgs {
     /// Multiply Graph's documented throttling limits (e.g. 0.1 to reach them sooner).
     #[arg(long, default_value_t = 1.0)]
     throttle_scale: f64,
+    /// Exchange admin API: concurrent requests allowed per tenant (0: no cap); more get
+    /// Exchange's "maximum number of concurrent requests per tenant" answer.
+    #[arg(long, default_value_t = crate::services::exchange::throttle::DEFAULT_MAX_CONCURRENT)]
+    exchange_max_concurrent: u32,
     /// Seed of the fault schedule (default: the fleet seed): the same seed replays the same faults.
     #[arg(long)]
     fault_seed: Option<u64>,
@@ -144,6 +148,7 @@ impl ServeArgs {
             enabled: !self.no_throttle,
             scale: self.throttle_scale,
         };
+        c.exchange_max_concurrent = self.exchange_max_concurrent;
         if self.tls || self.tls_cert.is_some() {
             c.tls = Some(crate::tls::TlsOptions {
                 cert_file: self.tls_cert.clone(),

@@ -353,6 +353,20 @@ impl Api {
         resource: Resource,
         build: impl Fn(&str) -> Request,
     ) -> Result<Response, ApiError> {
+        let service = Service::of(resource);
+        let url = build("").url;
+        if !self.endpoints().is_origin_of(resource, &url) {
+            // The token for a service only ever goes to that service's host (probe D9: a
+            // next link to another host once received the bearer token).
+            return Err(ApiError::Protocol {
+                service,
+                message: format!(
+                    "refusing to send the {service} token to {}: not {service}'s host ({})",
+                    crate::http::redact_url(&url),
+                    self.endpoints().base_of(resource)
+                ),
+            });
+        }
         let mut second_chance = true;
         let build = &build;
         loop {
@@ -382,7 +396,9 @@ impl Api {
         }
     }
 
-    /// Sends `req` and deserialises the answer (`what` names it in a decode error).
+    /// Sends `req` and deserialises the answer (`what` names it in a decode error). A success
+    /// status carrying a service error body (`{"error":{…}}`) is that error, not a decode
+    /// failure.
     pub async fn get<T: DeserializeOwned>(
         &self,
         tenant: &str,
@@ -391,8 +407,17 @@ impl Api {
         what: &str,
     ) -> Result<T, ApiError> {
         let r = self.send(tenant, resource, req).await?;
-        r.json::<T>()
-            .map_err(|e| ApiError::decode(Service::of(resource), what, &r, e))
+        r.json::<T>().map_err(|e| {
+            let service = Service::of(resource);
+            let is_error_body = serde_json::from_slice::<Value>(&r.body)
+                .ok()
+                .is_some_and(|v| v.get("error").is_some());
+            if is_error_body {
+                ApiError::from_response(service, &r)
+            } else {
+                ApiError::decode(service, what, &r, e)
+            }
+        })
     }
 
     pub async fn get_json(&self, tenant: &str, resource: Resource, req: Request) -> Result<Value, ApiError> {

@@ -166,6 +166,25 @@ impl Endpoints {
         format!("{}/v1/{}", self.partner_center, path.trim_start_matches('/'))
     }
 
+    /// The base URL of a resource's service.
+    pub fn base_of(&self, r: Resource) -> &str {
+        match r {
+            Resource::Graph => &self.graph,
+            Resource::PartnerCenter => &self.partner_center,
+            Resource::Exchange => &self.exchange,
+        }
+    }
+
+    /// Whether `url` is on the service's own origin (scheme, host and port), the only place its
+    /// token may be sent.
+    pub fn is_origin_of(&self, r: Resource, url: &str) -> bool {
+        let origin = |u: &str| Url::parse(u).ok().map(|u| u.origin());
+        match (origin(self.base_of(r)), origin(url)) {
+            (Some(a), Some(b)) => a == b,
+            _ => false,
+        }
+    }
+
     /// Exchange's admin API in a tenant: `{exchange}/adminapi/beta/{tenant}/{path}`
     /// (`InvokeCommand`, `$batch`), the form the Exchange Online V3 module and CIPP call.
     pub fn exchange_admin(&self, tenant: &str, path: &str) -> String {

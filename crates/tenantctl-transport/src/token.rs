@@ -81,24 +81,34 @@ impl RefreshTokenStore {
     }
 }
 
-/// Writes a file readable by its owner only (0600 on Unix), atomically.
+/// Writes a file readable by its owner only (0600 on Unix), atomically: the content goes to a
+/// new file with a random name in the same directory, created exclusively (`O_EXCL`, so a
+/// pre-existing or symlinked temporary name can neither weaken its mode nor redirect it),
+/// synced, then renamed over `path` (probe D8).
 pub fn write_private_file(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension("tmp");
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    std::fs::create_dir_all(dir)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let prefix = format!(".{name}.");
+    let mut b = tempfile::Builder::new();
+    b.prefix(&prefix).suffix(".tmp");
     #[cfg(unix)]
     {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
+        use std::os::unix::fs::PermissionsExt;
+        b.permissions(std::fs::Permissions::from_mode(0o600));
     }
-    let mut f = opts.open(&tmp)?;
+    let mut f = b.tempfile_in(dir)?;
     f.write_all(contents.as_bytes())?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)
+    f.as_file().sync_all()?;
+    f.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 /// How tenantctl proves who it is.
@@ -564,9 +574,15 @@ fn map_token_error(tenant: &str, e: RequestTokenError<TransportError, AadErrorRe
         },
         RequestTokenError::Parse(p, body) => TokenError::Protocol {
             tenant: tenant.into(),
+            // Never the body: it may hold a token (a truncated `access_token`, probe D12).
             message: format!(
-                "unreadable token response ({p}): {}",
-                String::from_utf8_lossy(&body[..body.len().min(200)])
+                "unreadable token response ({p}; {} bytes{}); is the authority host right, or a proxy in the way?",
+                body.len(),
+                if body.trim_ascii_start().starts_with(b"<") {
+                    ", an HTML page"
+                } else {
+                    ""
+                }
             ),
         },
         RequestTokenError::Other(m) => TokenError::Protocol {
@@ -612,6 +628,42 @@ mod tests {
             "AADSTS65001: The user or administrator has not consented to use the application."
         );
         assert_eq!(aadsts_code("nothing"), None);
+    }
+
+    /// Probe D8: a stale `<name>.tmp` (0644) or a symlink of that name beside the target once
+    /// made the refresh-token store 0644, or wrote the token where the symlink pointed.
+    #[cfg(unix)]
+    #[test]
+    fn private_files_ignore_planted_temporary_names() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("default.refresh-token");
+        let planted = dir.path().join("default.tmp");
+        std::fs::write(&planted, "old").unwrap();
+        std::fs::set_permissions(&planted, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let elsewhere = dir.path().join("elsewhere.txt");
+        std::fs::write(&elsewhere, "untouched").unwrap();
+        std::os::unix::fs::symlink(&elsewhere, dir.path().join("default.refresh-token.tmp")).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, dir.path().join(".default.refresh-token.tmp")).unwrap();
+        write_private_file(&target, "secret-token").unwrap();
+        let meta = std::fs::symlink_metadata(&target).unwrap();
+        assert!(
+            meta.file_type().is_file(),
+            "the target is a regular file, not a symlink"
+        );
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "secret-token");
+        assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), "untouched");
+        // Rewriting keeps it 0600 and leaves no temporary file behind.
+        write_private_file(&target, "rotated").unwrap();
+        assert_eq!(std::fs::metadata(&target).unwrap().permissions().mode() & 0o777, 0o600);
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            // Random temporary names, not the ones this test planted.
+            .filter(|n| n.starts_with(".default.refresh-token.") && n != ".default.refresh-token.tmp")
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
     }
 
     #[test]

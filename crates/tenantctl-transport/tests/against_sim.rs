@@ -31,6 +31,7 @@ fn policy() -> RetryPolicy {
             cap: Duration::from_millis(50),
             floor: Duration::from_millis(1),
         },
+        ..RetryPolicy::default()
     }
 }
 

@@ -193,6 +193,9 @@ pub struct ConfirmArgs {
     /// Do not ask before writing (needed to write without a terminal to more than one tenant).
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Allow writing to the partner's own tenant (writes go only to customers otherwise).
+    #[arg(long)]
+    pub partner_tenant: bool,
 }
 
 /// Flags of every write from rows (CSV, flags): asking first, and what to do with bad rows.

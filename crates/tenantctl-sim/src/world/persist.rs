@@ -137,14 +137,24 @@ pub fn load(dir: &Path, world: &World) -> Result<bool, StateError> {
     Ok(true)
 }
 
-/// Writes `bytes` to `path` atomically (temporary file in the same directory, fsync, rename).
+/// Writes `bytes` to `path` atomically (a new owner-only temporary file with a random name in
+/// the same directory, fsync, rename).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("state");
     let tmp = dir.join(format!(".{name}.{}.tmp", crate::ids::random_guid()));
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
+        // A new file (never an existing one or a symlink's target), owner-only: the state
+        // holds the sandbox's users.
+        let mut o = std::fs::OpenOptions::new();
+        o.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            o.mode(0o600);
+        }
+        let mut f = o.open(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
         drop(f);

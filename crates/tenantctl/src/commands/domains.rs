@@ -93,7 +93,7 @@ pub async fn exec(g: &Global, a: Args) -> Result<i32> {
             if !write.what_if {
                 ui::confirm_write(&session, &format!("add {name}"), 1, 1, write.yes)?;
             }
-            let added = domains::add(&session, &tenant.tenant, &name, write.what_if).await?;
+            let added = domains::add(&session, &tenant.tenant, &name, write.what_if, write.partner_tenant).await?;
             ui::write_rows(&output, std::slice::from_ref(&added.result))?;
             if !added.records.is_empty() {
                 eprintln!(
@@ -110,7 +110,7 @@ pub async fn exec(g: &Global, a: Args) -> Result<i32> {
             write,
             output,
         } => {
-            let row = domains::verify(&session, &tenant.tenant, &name, write.what_if).await?;
+            let row = domains::verify(&session, &tenant.tenant, &name, write.what_if, write.partner_tenant).await?;
             ui::write_rows(&output, std::slice::from_ref(&row))?;
             Ok(if row.result == "not_verified" { 3 } else { 0 })
         }

@@ -83,7 +83,14 @@ pub async fn exec(g: &Global, a: Args) -> Result<i32> {
     let read_only = call.is_read_only();
     let cmdlet = Cmdlet::new(&call.name, call.parameters.clone(), read_only);
     let session = Session::connect(&g.connect_options()).await?;
-    let targets = targets::select(&session, &a.tenants.selection()).await?;
+    let purpose = if read_only {
+        targets::Purpose::Read
+    } else {
+        targets::Purpose::Write {
+            partner_tenant: a.confirm.partner_tenant,
+        }
+    };
+    let targets = targets::select_for(&session, &a.tenants.selection(), purpose).await?;
     if !read_only {
         if a.confirm.what_if {
             let body = serde_json::to_string(&call.to_body())?;

@@ -112,7 +112,15 @@ async fn change(g: &Global, c: Change, assign: bool) -> Result<i32> {
     let rows = read_rows(&c)?;
     let session = Session::connect(&g.connect_options()).await?;
     let run = ui::run_options(&c.fanout);
-    let plan = licences::plan(&session, rows, c.tenant.as_deref(), assign, &run).await?;
+    let plan = licences::plan(
+        &session,
+        rows,
+        c.tenant.as_deref(),
+        assign,
+        c.write.partner_tenant,
+        &run,
+    )
+    .await?;
     let problems = plan.problems();
     if c.write.what_if {
         ui::print_problems(&problems);

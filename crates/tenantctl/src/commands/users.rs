@@ -144,6 +144,7 @@ pub async fn exec(g: &Global, a: Args) -> Result<i32> {
                 default_tenant: Some(c.tenant.tenant),
                 force_change_password: true,
                 passwords_out: c.passwords_out,
+                partner_tenant: c.write.partner_tenant,
             };
             let fanout = FanoutArgs {
                 concurrency: 1,
@@ -165,6 +166,7 @@ pub async fn exec(g: &Global, a: Args) -> Result<i32> {
                 default_tenant: i.tenant,
                 force_change_password: !i.no_force_change_password,
                 passwords_out: i.passwords_out,
+                partner_tenant: i.write.partner_tenant,
             };
             run_import(g, rows, opts, &i.write, &i.output, &i.fanout).await
         }

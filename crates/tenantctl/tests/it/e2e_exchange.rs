@@ -359,3 +359,46 @@ async fn powershell_syntax_reaches_exchange_and_an_unknown_cmdlet_gives_exchange
     assert!(r.stderr.contains("-Identity"), "{}", r.stderr);
     sim.stop().await;
 }
+
+/// Exchange refuses concurrent requests beyond its per-tenant budget with a plain-text
+/// "You have reached the maximum number of concurrent requests per tenant" answer and no
+/// `Retry-After` (GreyCorbel/ExoHelper; contract §1.6). Asked to run more at once than the
+/// tenant allows, tenantctl waits those answers out and still returns every mailbox.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exchanges_concurrency_answers_are_waited_out() {
+    let mut c = SimConfig::new(17, 1);
+    c.fleet.users_per_tenant = Some(300);
+    c.fleet.trouble_share = 0.0;
+    c.exchange_max_concurrent = 1;
+    c.faults.latency_ms = 20;
+    let sim = tenantctl_sim::start(c).await.unwrap();
+    let t = &sim.sim.fleet.customers()[0];
+    let r = tenantctl(
+        &sim,
+        &[
+            "mailboxes",
+            "list",
+            "-t",
+            &t.id.to_string(),
+            "--per-tenant",
+            "6",
+            "-o",
+            "json",
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rows = json_rows(&r.stdout);
+    assert_eq!(rows.len(), truth(&sim, &t.id.to_string()).len());
+    assert!(rows.iter().all(|m| m["statistics"] == "ok"));
+    let throttled: u64 = r
+        .stderr
+        .lines()
+        .last()
+        .and_then(|l| l.split(", ").find(|p| p.ends_with(" throttled")))
+        .and_then(|p| p.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(throttled > 0, "the cap was reached and waited out: {}", r.stderr);
+    sim.stop().await;
+}

@@ -8,5 +8,6 @@ mod common;
 mod e2e;
 mod e2e_exchange;
 mod e2e_promises;
+mod e2e_reliability;
 mod e2e_simulator_modes;
 mod e2e_writes;

@@ -1,0 +1,101 @@
+//! Reliability and security promises (issue 12), each from a finding of the reliability probe
+//! (`shared/reviews/reliability-probe-2026-11-25.md`, D-numbers), against the `tenantctl`
+//! binary and a simulator.
+
+use crate::common::tenantctl;
+use tenantctl_sim::{RunningSim, SimConfig};
+
+async fn sim(seed: u64, tenants: u32) -> RunningSim {
+    let mut c = SimConfig::new(seed, tenants);
+    c.fleet.users_per_tenant = Some(3);
+    c.fleet.trouble_share = 0.0;
+    tenantctl_sim::start(c).await.unwrap()
+}
+
+/// A path in a fresh directory of this test process.
+fn tmp(name: &str) -> std::path::PathBuf {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let d = std::env::temp_dir().join(format!("tenantctl-rel-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d.join(name)
+}
+
+/// Probe D2: `users create -t <the partner's own domain>` (and a CSV row naming it) created
+/// the user in the partner tenant. A write goes only to a customer; the partner's own tenant
+/// only with `--partner-tenant`; a tenant that is nobody's customer never.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_go_only_to_customers_and_to_the_partner_tenant_only_when_told() {
+    let sim = sim(31, 2).await;
+    let partner = sim.sim.fleet.partner_tenant();
+    let domain = partner.default_domain().to_owned();
+    let upn = format!("probe.d2@{domain}");
+    let pw = tmp("pw.csv");
+    let create = |extra: &[&str]| {
+        let mut v: Vec<String> = [
+            "users",
+            "create",
+            "-t",
+            domain.as_str(),
+            "--upn",
+            upn.as_str(),
+            "--display-name",
+            "Probe D2",
+            "--passwords-out",
+            pw.to_str().unwrap(),
+            "--yes",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let args = create(&[]);
+    let r = tenantctl(&sim, &args.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("is the partner's own tenant"), "{}", r.stderr);
+    assert!(r.stderr.contains("--partner-tenant"), "says how: {}", r.stderr);
+    assert!(sim.sim.world.user(partner, &upn).is_none(), "nothing was created");
+
+    // A CSV row naming the partner tenant: refused the same way, by line.
+    let csv = tmp("users.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "UserPrincipalName,FirstName,LastName,DisplayName,Password,TenantId,UsageLocation,LicenseAssignment\n{upn},Probe,D2,Probe D2,Xq7!pLm2#vR9,{domain},US,\n"
+        ),
+    )
+    .unwrap();
+    let r = tenantctl(&sim, &["users", "import", csv.to_str().unwrap(), "--yes"]).await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("line 2"), "{}", r.stderr);
+    assert!(r.stderr.contains("is the partner's own tenant"), "{}", r.stderr);
+    assert!(sim.sim.world.user(partner, &upn).is_none());
+
+    // A tenant that is no customer of the partner: never written to.
+    let stranger = "7c0f6b2e-1d4a-4c3b-9e8f-0a1b2c3d4e5f";
+    let r = tenantctl(&sim, &["domains", "add", "probe-d2.example", "-t", stranger, "--yes"]).await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("is not a customer of the partner"), "{}", r.stderr);
+
+    // Said explicitly: the partner's own tenant is written to.
+    let args = create(&["--partner-tenant"]);
+    let r = tenantctl(&sim, &args.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(sim.sim.world.user(partner, &upn).is_some());
+    sim.stop().await;
+}
+
+/// Probe D19: `--tenant ""` suggested five arbitrary customers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_tenant_is_named_as_such() {
+    let sim = sim(32, 2).await;
+    for t in ["", "   "] {
+        let r = tenantctl(&sim, &["users", "list", "--tenant", t]).await;
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        assert!(r.stderr.contains("--tenant is empty"), "{}", r.stderr);
+    }
+    sim.stop().await;
+}
