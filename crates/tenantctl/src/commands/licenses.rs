@@ -5,7 +5,7 @@ use crate::ui::{self, RowWriter};
 use anyhow::{anyhow, Context, Result};
 use clap::Subcommand;
 use std::path::PathBuf;
-use tenantctl_core::plan::licences::{parse_licence_csv, LicenceRow, Source};
+use tenantctl_core::plan::licences::{parse_licence_csv_bytes, LicenceRow, Source};
 use tenantctl_core::rows::Tenanted;
 use tenantctl_core::tables::SkuRow;
 use tenantctl_ops::{licences, list, targets, Session};
@@ -87,8 +87,9 @@ pub async fn exec(g: &Global, a: Args) -> Result<i32> {
 fn read_rows(c: &Change) -> Result<Vec<LicenceRow>> {
     match &c.csv {
         Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            parse_licence_csv(&text).map_err(|errs| {
+            // Bytes: UTF-16 and Windows-1252 files (PowerShell, Excel) are decoded too.
+            let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+            parse_licence_csv_bytes(&bytes).map_err(|errs| {
                 anyhow!(
                     "{}: {} problem(s):\n{}",
                     p.display(),

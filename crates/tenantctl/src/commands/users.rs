@@ -6,7 +6,7 @@ use anyhow::{anyhow, Context, Result};
 use clap::Subcommand;
 use std::io::Read;
 use std::path::PathBuf;
-use tenantctl_core::bulk::{parse_users_csv, Style, UserRow};
+use tenantctl_core::bulk::{read_users_csv, Style, UserRow};
 use tenantctl_core::rows::Tenanted;
 use tenantctl_core::tables::UserListRow;
 use tenantctl_ops::import::{self, ImportOptions};
@@ -153,8 +153,9 @@ pub async fn exec(g: &Global, a: Args) -> Result<i32> {
             run_import(g, vec![row], opts, &c.write, &c.output, &fanout).await
         }
         Cmd::Import(i) => {
-            let text = std::fs::read_to_string(&i.file).with_context(|| format!("reading {}", i.file.display()))?;
-            let rows = parse_users_csv(&text).map_err(|errs| {
+            // Bytes: UTF-16 and Windows-1252 files (PowerShell, Excel) are decoded too.
+            let bytes = std::fs::read(&i.file).with_context(|| format!("reading {}", i.file.display()))?;
+            let csv = read_users_csv(&bytes).map_err(|errs| {
                 anyhow!(
                     "{}: {} problem(s):\n{}",
                     i.file.display(),
@@ -162,6 +163,12 @@ pub async fn exec(g: &Global, a: Args) -> Result<i32> {
                     errs.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n")
                 )
             })?;
+            if !g.quiet {
+                for n in &csv.notes {
+                    eprintln!("note: {}: {n}", i.file.display());
+                }
+            }
+            let rows = csv.rows;
             let opts = ImportOptions {
                 default_tenant: i.tenant,
                 force_change_password: !i.no_force_change_password,

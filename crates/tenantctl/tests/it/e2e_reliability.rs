@@ -99,3 +99,42 @@ async fn an_empty_tenant_is_named_as_such() {
     }
     sim.stop().await;
 }
+
+/// Probe D15: a CSV saved by PowerShell 5's `Export-Csv -Encoding Unicode` (UTF-16 LE with a
+/// BOM) was refused as "stream did not contain valid UTF-8"; Excel's `;`-separated CSV in
+/// Windows-1252 likewise. Both are read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csv_files_from_windows_are_read() {
+    let sim = sim(33, 2).await;
+    let t = &sim.sim.fleet.customers()[0];
+    let domain = t.initial_domain.clone();
+    let header = "UserPrincipalName,FirstName,LastName,DisplayName,Password,TenantId,UsageLocation,LicenseAssignment";
+    let text = format!(
+        "{header}\r\nutf16.user@{domain},Ute,Sixteen,Ute Sixteen,Xq7!pLm2#vR9,{},US,\r\n",
+        t.id
+    );
+    let mut utf16: Vec<u8> = vec![0xFF, 0xFE];
+    for u in text.encode_utf16() {
+        utf16.extend_from_slice(&u.to_le_bytes());
+    }
+    let f = tmp("utf16.csv");
+    std::fs::write(&f, &utf16).unwrap();
+    let r = tenantctl(&sim, &["users", "import", f.to_str().unwrap(), "--yes", "-o", "csv"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(sim.sim.world.user(t, &format!("utf16.user@{domain}")).is_some());
+
+    // Excel, German locale: `;` and Windows-1252 ("Müller" is 0xFC).
+    let mut cp1252 = format!("{}\r\n", header.replace(',', ";")).into_bytes();
+    cp1252.extend_from_slice(format!("m.mueller@{domain};Max;M").as_bytes());
+    cp1252.push(0xFC);
+    cp1252.extend_from_slice(b"ller;Max M");
+    cp1252.push(0xFC);
+    cp1252.extend_from_slice(format!("ller;Xq7!pLm2#vR9;{};DE;\r\n", t.id).as_bytes());
+    let f = tmp("excel.csv");
+    std::fs::write(&f, &cp1252).unwrap();
+    let r = tenantctl(&sim, &["users", "import", f.to_str().unwrap(), "--yes", "-o", "csv"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let u = sim.sim.world.user(t, &format!("m.mueller@{domain}")).unwrap();
+    assert_eq!(u.user.display_name, "Max Müller");
+    sim.stop().await;
+}
