@@ -409,8 +409,12 @@ async fn apply_row(graph: &Graph, tid: &str, p: &PlannedRow, force: bool) -> Res
                 }
             }
             let add: Vec<(SkuId, Vec<String>)> = missing.iter().map(|s| (*s, vec![])).collect();
-            graph.assign_license(tid, upn, &add, &[]).await?;
-            Ok(("licensed", format!("existed; {} licence(s) assigned", missing.len())))
+            let lost = crate::licences::assign_resolving(graph, tid, upn, &add, &[]).await?;
+            let mut detail = format!("existed; {} licence(s) assigned", missing.len());
+            if !lost.is_empty() {
+                detail = format!("{detail} ({lost})");
+            }
+            Ok(("licensed", detail))
         }
         UserAction::Create => create(graph, tid, p, skus, force).await,
         UserAction::AlreadyExists | UserAction::Conflict(_) => Ok(("already_existed", String::new())),
@@ -471,7 +475,10 @@ async fn create(
         .map(|s| (*s, vec![]))
         .collect();
     if !missing.is_empty() {
-        graph.assign_license(tid, &user.id, &missing, &[]).await?;
+        let lost = crate::licences::assign_resolving(graph, tid, &user.id, &missing, &[]).await?;
+        if !lost.is_empty() && detail.is_empty() {
+            detail = format!("licences: {lost}");
+        }
     }
     Ok(("created", detail))
 }

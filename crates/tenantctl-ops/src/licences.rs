@@ -14,7 +14,8 @@ use tenantctl_core::models::SkuUsage;
 use tenantctl_core::plan::access::{self, Need};
 use tenantctl_core::plan::licences::{self as planner, LicField, LicenceAction, LicenceRow};
 use tenantctl_core::tables::LicenceResultRow;
-use tenantctl_core::{TenantId, TenantStatus};
+use tenantctl_core::{SkuId, TenantId, TenantStatus};
+use tenantctl_transport::api::ApiError;
 use tenantctl_fanout::{Flow, Summary, Target, TenantCtx};
 use tokio::sync::Semaphore;
 
@@ -296,15 +297,15 @@ pub async fn apply(s: &Session, plan: LicencePlan, run: &RunOptions) -> LicenceO
                         let _p = ctx.permit().await;
                         let c = &changes[i];
                         let r = match c.plan.as_ref().expect("writing plan") {
-                            LicenceAction::Assign { sku, disabled_plans } => graph
-                                .assign_license(tid, &c.row.user, &[(*sku, disabled_plans.clone())], &[])
+                            LicenceAction::Assign { sku, disabled_plans } => {
+                                assign_resolving(graph, tid, &c.row.user, &[(*sku, disabled_plans.clone())], &[])
+                                    .await
+                                    .map(|d| ("assigned", d))
+                            }
+                            LicenceAction::Remove { sku } => assign_resolving(graph, tid, &c.row.user, &[], &[*sku])
                                 .await
-                                .map(|_| "assigned"),
-                            LicenceAction::Remove { sku } => graph
-                                .assign_license(tid, &c.row.user, &[], &[*sku])
-                                .await
-                                .map(|_| "removed"),
-                            LicenceAction::Nothing(r, _) => Ok(*r),
+                                .map(|d| ("removed", d)),
+                            LicenceAction::Nothing(r, _) => Ok((*r, String::new())),
                         };
                         (i, r)
                     }
@@ -313,7 +314,7 @@ pub async fn apply(s: &Session, plan: LicencePlan, run: &RunOptions) -> LicenceO
                 let mut first = None;
                 for (i, r) in done {
                     match r {
-                        Ok(word) => ctx.emit(changes[i].result(word, String::new())),
+                        Ok((word, detail)) => ctx.emit(changes[i].result(word, detail)),
                         Err(e) => {
                             ctx.emit(changes[i].result("failed", e.to_string()));
                             first.get_or_insert(e);
@@ -337,4 +338,119 @@ pub async fn apply(s: &Session, plan: LicencePlan, run: &RunOptions) -> LicenceO
     .await;
     results.sort_by_key(|r| r.line);
     LicenceOutcome { summary, results }
+}
+
+/// `assignLicense`, with a lost answer (timeout, reset, 5xx out of retries) resolved by reading
+/// the user back, as creates are: when the user already holds what was added and none of what
+/// was removed, the change happened (the detail says so); otherwise the error stands and
+/// nothing is claimed (probe D13: five licences assigned but reported `failed`).
+pub(crate) async fn assign_resolving(
+    graph: &Graph,
+    tenant: &str,
+    user: &str,
+    add: &[(SkuId, Vec<String>)],
+    remove: &[SkuId],
+) -> Result<String, ApiError> {
+    match graph.assign_license(tenant, user, add, remove).await {
+        Ok(()) => Ok(String::new()),
+        Err(e) if e.outcome_unknown() => match graph.find_user(tenant, user).await {
+            Ok(Some(u)) if add.iter().all(|(s, _)| u.has_sku(*s)) && remove.iter().all(|s| !u.has_sku(*s)) => {
+                Ok("the answer was lost; the user was read back with the change made".into())
+            }
+            _ => Err(e),
+        },
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::extract::State;
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    use axum::routing::{get, post};
+    use axum::{Json, Router};
+    use parking_lot::Mutex;
+    use serde_json::json;
+    use std::time::{Duration, SystemTime};
+    use tenantctl_transport::api::Api;
+    use tenantctl_transport::clock::ManualClock;
+    use tenantctl_transport::cloud::Endpoints;
+    use tenantctl_transport::http::Executor;
+    use tenantctl_transport::token::{Credential, Secret, TokenProvider};
+
+    const SKU: &str = "cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46";
+
+    /// A Graph whose `assignLicense` applies the change and then fails every time (503), as
+    /// when every answer is lost; the user reads back with what was applied.
+    #[derive(Default)]
+    struct Lossy {
+        assigned: Mutex<bool>,
+        posts: Mutex<u32>,
+    }
+
+    async fn start(s: Arc<Lossy>) -> String {
+        let app = Router::new()
+            .route(
+                "/login/{t}/oauth2/v2.0/token",
+                post(|| async { Json(json!({"token_type":"Bearer","expires_in":3600,"access_token":"at"})) }),
+            )
+            .route(
+                "/graph/v1.0/users/{u}/assignLicense",
+                post(|State(s): State<Arc<Lossy>>| async move {
+                    *s.assigned.lock() = true;
+                    *s.posts.lock() += 1;
+                    (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error":{"code":"serviceNotAvailable","message":"try later"}}))).into_response()
+                }),
+            )
+            .route(
+                "/graph/v1.0/users/{u}",
+                get(|State(s): State<Arc<Lossy>>| async move {
+                    let lic = if *s.assigned.lock() { json!([{"skuId": SKU, "disabledPlans": []}]) } else { json!([]) };
+                    Json(json!({"id":"87d349ed-44d7-43e1-9a83-5f2406dee5bd","userPrincipalName":"a@contoso.com","assignedLicenses": lic}))
+                }),
+            )
+            .with_state(s);
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", l.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+        base
+    }
+
+    /// Probe D13: with every `assignLicense` answer lost, five licences were assigned but
+    /// reported `failed`. The user is read back: the change is found made.
+    #[tokio::test]
+    async fn a_licence_change_whose_answers_are_lost_is_resolved_by_reading_the_user_back() {
+        let lossy = Arc::new(Lossy::default());
+        let base = start(lossy.clone()).await;
+        let clock = ManualClock::new(SystemTime::UNIX_EPOCH + Duration::from_secs(1_764_028_800));
+        // The retries' waits pass on the manual clock.
+        let c = clock.clone();
+        tokio::spawn(async move {
+            loop {
+                c.wait_for_sleepers(1).await;
+                c.advance(Duration::from_secs(60));
+                tokio::task::yield_now().await;
+            }
+        });
+        let exec = Executor::builder().clock(clock.shared()).build().unwrap();
+        let credential = Credential::ClientSecret {
+            client_id: "11111111-2222-3333-4444-555555555555".into(),
+            secret: Secret::new("s"),
+        };
+        let tokens = TokenProvider::new(Endpoints::custom(&base).unwrap(), credential, exec.clone());
+        let graph = Graph::new(Api::new(exec, Arc::new(tokens)));
+        let sku: SkuId = SKU.parse().unwrap();
+        let detail = assign_resolving(&graph, "contoso.onmicrosoft.com", "a@contoso.com", &[(sku, vec![])], &[])
+            .await
+            .unwrap();
+        assert!(detail.contains("read back with the change made"), "{detail}");
+        assert!(*lossy.posts.lock() > 1, "the write was retried before reading back");
+
+        // A removal whose answers are lost and which did not happen stays an error.
+        *lossy.assigned.lock() = true;
+        let e = assign_resolving(&graph, "contoso.onmicrosoft.com", "a@contoso.com", &[], &[sku]).await;
+        assert!(e.is_err(), "the licence is still there: not claimed removed");
+    }
 }

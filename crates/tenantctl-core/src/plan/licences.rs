@@ -160,6 +160,23 @@ pub fn parse_licence_csv_bytes(bytes: &[u8]) -> Result<Vec<LicenceRow>, Vec<RowE
 /// The checks that need no tenant.
 pub fn check_offline(rows: &[LicenceRow], default_tenant: Option<&str>, catalog: &LicenceCatalog) -> Vec<RowError> {
     let mut problems = vec![];
+    // The same change twice (tenant, user, licence; case-insensitive): probe D17 wrote both.
+    let mut seen: std::collections::HashMap<(String, String, String), usize> = Default::default();
+    for r in rows {
+        let key = (
+            r.tenant.as_deref().or(default_tenant).unwrap_or("").to_lowercase(),
+            r.user.to_lowercase(),
+            r.sku.to_lowercase(),
+        );
+        if let Some(first) = seen.get(&key) {
+            problems.push(r.problem(
+                LicField::User,
+                format!("the same change as line {first} ({} {}); keep one of them", r.user, r.sku),
+            ));
+        } else {
+            seen.insert(key, r.line);
+        }
+    }
     for r in rows {
         if r.tenant.is_none() && default_tenant.is_none() {
             problems.push(r.problem(LicField::Tenant, "is empty; fill it or give --tenant"));
@@ -319,6 +336,19 @@ mod tests {
         assert_eq!(rows[1].line, 4);
         let e = parse_licence_csv("tenant,user\r\n").unwrap_err();
         assert_eq!(e[0].field, "sku");
+    }
+
+    /// Probe D17: a row given twice was applied twice.
+    #[test]
+    fn a_change_given_twice_is_a_problem_on_its_second_line() {
+        let rows = parse_licence_csv(
+            "tenant,userPrincipalName,sku\nContoso,a@contoso.com,SPB\ncontoso,A@Contoso.com,spb\nContoso,b@contoso.com,SPB\n",
+        )
+        .unwrap();
+        let p = check_offline(&rows, None, LicenceCatalog::builtin());
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].line, 3);
+        assert!(p[0].message.contains("the same change as line 2"), "{}", p[0].message);
     }
 
     #[test]

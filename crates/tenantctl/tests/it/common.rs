@@ -29,13 +29,41 @@ pub fn command(sim: &RunningSim, args: &[&str]) -> Command {
     c
 }
 
-/// Runs a command off the async runtime (the simulator keeps serving meanwhile).
+/// Runs a command off the async runtime (the simulator keeps serving meanwhile). Every run
+/// of the suite is checked for secrets on its stdout and stderr (issue 12, "secrets never
+/// printed"): the client secret and refresh token it was given, and any JWT (`eyJ…`).
 pub async fn run_cmd(mut c: Command) -> Run {
+    let secrets: Vec<String> = c
+        .get_envs()
+        .filter(|(k, _)| {
+            let k = k.to_string_lossy();
+            k.contains("SECRET") || k.contains("TOKEN") && !k.ends_with("_FILE")
+        })
+        .filter_map(|(_, v)| v.map(|v| v.to_string_lossy().into_owned()))
+        .filter(|v| v.len() >= 8)
+        .collect();
     let out = tokio::task::spawn_blocking(move || c.output().unwrap()).await.unwrap();
-    Run {
+    let run = Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8(out.stdout).unwrap(),
         stderr: String::from_utf8(out.stderr).unwrap(),
+    };
+    assert_no_secrets(&run.stdout, &secrets, "stdout");
+    assert_no_secrets(&run.stderr, &secrets, "stderr");
+    run
+}
+
+/// Fails when `text` holds one of `secrets` or a JWT (`eyJ` + base64url header).
+pub fn assert_no_secrets(text: &str, secrets: &[String], what: &str) {
+    for s in secrets {
+        assert!(!text.contains(s.as_str()), "a secret given to tenantctl appeared on its {what}");
+    }
+    if let Some(i) = text.find("eyJ") {
+        let jwt_like = text[i..]
+            .chars()
+            .take(20)
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+        assert!(!jwt_like, "a JWT appeared on tenantctl's {what}: {}…", &text[i..i + 12.min(text.len() - i)]);
     }
 }
 

@@ -138,3 +138,15 @@ async fn csv_files_from_windows_are_read() {
     assert_eq!(u.user.display_name, "Max Müller");
     sim.stop().await;
 }
+
+/// The suite-wide secret check (every `tenantctl` run of this suite goes through it) can fail.
+#[test]
+fn the_secret_check_catches_a_jwt_and_a_given_secret() {
+    use crate::common::assert_no_secrets;
+    let caught = |text: &str| {
+        std::panic::catch_unwind(|| assert_no_secrets(text, &["s3cr3t-value-123".into()], "stdout")).is_err()
+    };
+    assert!(caught("token: eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.e30.sig"));
+    assert!(caught("the secret is s3cr3t-value-123"));
+    assert!(!caught("nothing to see; eyJ alone is not a token"));
+}
