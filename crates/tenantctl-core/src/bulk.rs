@@ -155,9 +155,37 @@ pub struct RowError {
 
 /// `line N, Field: message`, with control characters from the input escaped
 /// ([`crate::csvin::printable`]) so that a problem never writes raw bytes to the terminal.
+/// Quoted values longer than 80 characters cut to their start and their length (probe D19: a
+/// 1 MB UPN was echoed whole, a megabyte of stderr per problem).
+fn shorten_quoted(message: &str) -> std::borrow::Cow<'_, str> {
+    const MAX: usize = 80;
+    if message.len() <= MAX {
+        return message.into();
+    }
+    let parts: Vec<&str> = message.split('\'').collect();
+    if parts.len() < 3 || !parts.iter().skip(1).step_by(2).any(|p| p.chars().count() > MAX) {
+        return message.into();
+    }
+    let mut out = String::new();
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push('\'');
+        }
+        let n = p.chars().count();
+        if i % 2 == 1 && n > MAX && i + 1 < parts.len() {
+            out.extend(p.chars().take(40));
+            out.push_str(&format!("… ({n} characters)"));
+        } else {
+            out.push_str(p);
+        }
+    }
+    out.into()
+}
+
 impl fmt::Display for RowError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let message = printable(&self.message);
+        let short = shorten_quoted(&self.message);
+        let message = printable(&short);
         if self.field.is_empty() {
             write!(f, "line {}: {message}", self.line)
         } else {
@@ -534,6 +562,27 @@ pub fn check_row(r: &UserRow) -> Vec<RowError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Probe D19: a 1 MB value in a problem was printed whole.
+    #[test]
+    fn long_values_in_problems_are_cut() {
+        let upn = format!("{}@contoso.com", "a".repeat(1_000_000));
+        let e = RowError {
+            line: 2,
+            field: "UserPrincipalName".into(),
+            message: format!("'{upn}' is longer than 113 characters"),
+        };
+        let text = e.to_string();
+        assert!(text.len() < 200, "{} bytes", text.len());
+        assert!(text.contains("(1000012 characters)"), "{text}");
+        assert!(text.ends_with("is longer than 113 characters"), "{text}");
+        let short = RowError {
+            line: 2,
+            field: "X".into(),
+            message: "'abc' is fine".into(),
+        };
+        assert_eq!(short.to_string(), "line 2, X: 'abc' is fine");
+    }
 
     const CLASSIC: &str = "UserPrincipalName,FirstName,LastName,DisplayName,Password,TenantId,UsageLocation,LicenseAssignment\r\n\
         adele@contoso.com,Adele,Vance,Adele Vance,Pa55word!x,contoso.onmicrosoft.com,us,syndication-account:O365_Business_Premium\r\n\

@@ -15,8 +15,8 @@ use tenantctl_core::plan::access::{self, Need};
 use tenantctl_core::plan::licences::{self as planner, LicField, LicenceAction, LicenceRow};
 use tenantctl_core::tables::LicenceResultRow;
 use tenantctl_core::{SkuId, TenantId, TenantStatus};
-use tenantctl_transport::api::ApiError;
 use tenantctl_fanout::{Flow, Summary, Target, TenantCtx};
+use tenantctl_transport::api::ApiError;
 use tokio::sync::Semaphore;
 
 /// One change with its tenant and plan.
@@ -442,9 +442,15 @@ mod tests {
         let tokens = TokenProvider::new(Endpoints::custom(&base).unwrap(), credential, exec.clone());
         let graph = Graph::new(Api::new(exec, Arc::new(tokens)));
         let sku: SkuId = SKU.parse().unwrap();
-        let detail = assign_resolving(&graph, "contoso.onmicrosoft.com", "a@contoso.com", &[(sku, vec![])], &[])
-            .await
-            .unwrap();
+        let detail = assign_resolving(
+            &graph,
+            "contoso.onmicrosoft.com",
+            "a@contoso.com",
+            &[(sku, vec![])],
+            &[],
+        )
+        .await
+        .unwrap();
         assert!(detail.contains("read back with the change made"), "{detail}");
         assert!(*lossy.posts.lock() > 1, "the write was retried before reading back");
 

@@ -262,11 +262,25 @@ impl AadKind {
     pub fn is_fatal(self) -> bool {
         matches!(self, AadKind::BadCredentials | AadKind::ReauthRequired)
     }
+
+    /// What to do about it (`; …`), where there is one thing to do (probe D19: a revoked
+    /// refresh token said nothing about signing in again).
+    pub fn hint(self) -> &'static str {
+        match self {
+            AadKind::ReauthRequired => {
+                "; the partner admin's sign-in has expired or was revoked: sign in again with `tenantctl login --device-code`"
+            }
+            AadKind::BadCredentials => {
+                "; check the app's client secret or certificate (AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH or the profile)"
+            }
+            _ => "",
+        }
+    }
 }
 
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum TokenError {
-    #[error("token for {tenant}: AADSTS{code}: {summary}", code = code.map(|c| c.to_string()).unwrap_or_else(|| "?".into()))]
+    #[error("token for {tenant}: AADSTS{code}: {summary}{hint}", code = code.map(|c| c.to_string()).unwrap_or_else(|| "?".into()), hint = kind.hint())]
     Aad {
         tenant: String,
         kind: AadKind,

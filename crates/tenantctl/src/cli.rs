@@ -44,7 +44,8 @@ pub enum Command {
     Sandbox(sandbox::Args),
 }
 
-/// Logs on stderr: warnings by default, `-v` debug, `-vv` trace; colour only on a terminal.
+/// Logs on stderr: warnings by default, `-v` debug, `-vv` trace, or the filter in
+/// `TENANTCTL_LOG` (else `RUST_LOG`); colour only on a terminal.
 pub fn init_tracing(verbose: u8) {
     let level = match verbose {
         0 => "warn",
@@ -54,6 +55,7 @@ pub fn init_tracing(verbose: u8) {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("TENANTCTL_LOG")
+                .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level)),
         )
         .with_ansi(std::io::stderr().is_terminal())

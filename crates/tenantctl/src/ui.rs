@@ -55,8 +55,27 @@ fn stderr_width() -> usize {
         .unwrap_or(160)
 }
 
+/// Checks before any work that `--status-out` can be written (probe D19: a missing directory
+/// failed only after the whole run). Creates nothing.
+pub fn check_status_out(o: &OutputArgs) -> Result<()> {
+    let Some(p) = &o.status_out else {
+        return Ok(());
+    };
+    let dir = match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    if p.is_dir() {
+        bail!("--status-out {}: is a directory; give a file name", p.display());
+    }
+    tempfile::tempfile_in(dir)
+        .map(drop)
+        .with_context(|| format!("--status-out {}: cannot write in {}", p.display(), dir.display()))
+}
+
 /// Opens the sink for a schema, from the output flags.
 pub fn open_sink(o: &OutputArgs, schema: Vec<Column>, default_sort: &[&'static str]) -> Result<Box<dyn Sink>> {
+    check_status_out(o)?;
     if o.select.iter().any(|s| s.eq_ignore_ascii_case("help")) {
         println!("{}", schema.iter().map(|c| c.name).collect::<Vec<_>>().join(","));
         std::process::exit(0);
@@ -70,7 +89,8 @@ pub fn stdout_is_terminal() -> bool {
     std::io::stdout().is_terminal()
 }
 
-/// The output flags as the output crate takes them.
+/// The output flags as the output crate takes them (`--status-out` is checked by
+/// [`check_status_out`]).
 pub fn output_spec(o: &OutputArgs, default_sort: &[&'static str]) -> OutputSpec {
     OutputSpec {
         format: format_of(o.format),

@@ -171,7 +171,10 @@ pub fn check_offline(rows: &[LicenceRow], default_tenant: Option<&str>, catalog:
         if let Some(first) = seen.get(&key) {
             problems.push(r.problem(
                 LicField::User,
-                format!("the same change as line {first} ({} {}); keep one of them", r.user, r.sku),
+                format!(
+                    "the same change as line {first} ({} {}); keep one of them",
+                    r.user, r.sku
+                ),
             ));
         } else {
             seen.insert(key, r.line);

@@ -103,6 +103,7 @@ pub async fn exec(g: &Global, a: Args) -> Result<i32> {
         let what = format!("run {}", call.name);
         ui::confirm_write(&session, &what, targets.len(), targets.len(), a.confirm.yes)?;
     }
+    ui::check_status_out(&a.output)?;
     let spec = ui::output_spec(&a.output, &["tenantName"]);
     let mut sink = tenantctl_output::open_dynamic(&spec, TENANT_COLUMNS.to_vec(), ui::stdout_is_terminal())
         .map_err(|e| anyhow!("{e}"))?;

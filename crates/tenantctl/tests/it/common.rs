@@ -56,14 +56,21 @@ pub async fn run_cmd(mut c: Command) -> Run {
 /// Fails when `text` holds one of `secrets` or a JWT (`eyJ` + base64url header).
 pub fn assert_no_secrets(text: &str, secrets: &[String], what: &str) {
     for s in secrets {
-        assert!(!text.contains(s.as_str()), "a secret given to tenantctl appeared on its {what}");
+        assert!(
+            !text.contains(s.as_str()),
+            "a secret given to tenantctl appeared on its {what}"
+        );
     }
     if let Some(i) = text.find("eyJ") {
         let jwt_like = text[i..]
             .chars()
             .take(20)
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
-        assert!(!jwt_like, "a JWT appeared on tenantctl's {what}: {}…", &text[i..i + 12.min(text.len() - i)]);
+        assert!(
+            !jwt_like,
+            "a JWT appeared on tenantctl's {what}: {}…",
+            &text[i..i + 12.min(text.len() - i)]
+        );
     }
 }
 

@@ -150,3 +150,44 @@ fn the_secret_check_catches_a_jwt_and_a_given_secret() {
     assert!(caught("the secret is s3cr3t-value-123"));
     assert!(!caught("nothing to see; eyJ alone is not a token"));
 }
+
+/// Probe D19: `--status-out` into a missing directory failed only after the run (the rows file
+/// already written). It is checked before anything runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unwritable_status_out_fails_before_the_run() {
+    let sim = sim(34, 2).await;
+    let out = tmp("users.csv");
+    let r = tenantctl(
+        &sim,
+        &[
+            "users",
+            "list",
+            "--all-tenants",
+            "--out",
+            out.to_str().unwrap(),
+            "--status-out",
+            "/nonexistent-dir/s.json",
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("--status-out /nonexistent-dir/s.json"),
+        "{}",
+        r.stderr
+    );
+    assert!(!out.exists(), "nothing was written");
+    sim.stop().await;
+}
+
+/// Probe D19: a revoked refresh token gave AADSTS50173 and no word on what to do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_sign_in_says_to_sign_in_again() {
+    let sim = sim(35, 2).await;
+    sim.sim.identity.revoke_refresh_tokens();
+    let r = tenantctl(&sim, &["users", "list", "--all-tenants"]).await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("AADSTS50173"), "{}", r.stderr);
+    assert!(r.stderr.contains("tenantctl login --device-code"), "{}", r.stderr);
+    sim.stop().await;
+}
