@@ -69,6 +69,9 @@ pub fn open_dynamic_with_stdout(
     if spec.bom && format != Format::Csv {
         return Err(OutputError::BomWithoutCsv { format });
     }
+    if spec.excel_safe && format != Format::Csv {
+        return Err(OutputError::ExcelSafeWithoutCsv { format });
+    }
     if let Some(q) = &spec.query {
         if !matches!(format, Format::Json | Format::Jsonl) {
             return Err(OutputError::QueryNeedsJson { format });
@@ -249,7 +252,7 @@ fn inner_sink(plan: Plan, dest: Dest, format: Format, spec: &OutputSpec, termina
                 .flatten();
             Box::new(crate::table::TableSink::new(plan, dest, width))
         }
-        Format::Csv => Box::new(crate::streams::StreamSink::csv(plan, dest, spec.bom)),
+        Format::Csv => Box::new(crate::streams::StreamSink::csv(plan, dest, spec.bom, spec.excel_safe)),
         Format::Json => Box::new(crate::streams::StreamSink::json(plan, dest)),
         Format::Jsonl => Box::new(crate::streams::StreamSink::jsonl(plan, dest)),
         Format::Xlsx => Box::new(crate::xlsx::XlsxSink::new(plan, dest)),

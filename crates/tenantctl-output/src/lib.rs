@@ -57,6 +57,9 @@ pub struct OutputSpec {
     pub default_sort: Vec<&'static str>,
     /// `--bom`: start a csv with a UTF-8 byte order mark (Excel on Windows needs it).
     pub bom: bool,
+    /// `--excel-safe`: csv text cells that a spreadsheet would run as a formula (starting with
+    /// `=`, `+`, `-`, `@`, tab or carriage return) get a leading `'` (OWASP "CSV injection").
+    pub excel_safe: bool,
     /// `Some(width)` when the table goes to a terminal that wide: cells are then truncated
     /// to fit. `None` (a file or a pipe): nothing is truncated.
     pub terminal_width: Option<usize>,
@@ -83,6 +86,8 @@ pub enum OutputError {
     XlsxToTerminal,
     #[error("--bom applies to csv only, and the output is {format}; drop --bom")]
     BomWithoutCsv { format: Format },
+    #[error("--excel-safe applies to csv only (xlsx cells are never formulas), and the output is {format}; drop --excel-safe")]
+    ExcelSafeWithoutCsv { format: Format },
     #[error("{flag}: no column '{name}'{suggestion}; the columns are: {}", valid.join(", "))]
     UnknownColumn {
         flag: &'static str,
@@ -134,6 +139,9 @@ pub fn open_with_stdout(
     if spec.bom && format != Format::Csv {
         return Err(OutputError::BomWithoutCsv { format });
     }
+    if spec.excel_safe && format != Format::Csv {
+        return Err(OutputError::ExcelSafeWithoutCsv { format });
+    }
     let plan = columns::Plan::new(schema, spec)?;
     if let Some(q) = &spec.query {
         if !matches!(format, Format::Json | Format::Jsonl) {
@@ -152,7 +160,7 @@ pub fn open_with_stdout(
                 .flatten();
             Box::new(table::TableSink::new(plan, dest, width))
         }
-        Format::Csv => Box::new(streams::StreamSink::csv(plan, dest, spec.bom)),
+        Format::Csv => Box::new(streams::StreamSink::csv(plan, dest, spec.bom, spec.excel_safe)),
         Format::Json => Box::new(streams::StreamSink::json(plan, dest)),
         Format::Jsonl => Box::new(streams::StreamSink::jsonl(plan, dest)),
         Format::Xlsx => Box::new(xlsx::XlsxSink::new(plan, dest)),

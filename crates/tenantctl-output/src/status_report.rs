@@ -15,6 +15,11 @@ use tenantctl_core::status::{TenantOutcome, TenantStatus};
 /// Groups come largest first; each gives its advice once, then the tenant names (sorted).
 /// When every tenant of a group failed with the same detail, it is shown once (`cause:`).
 /// `verbose` lists one tenant a line with its id and detail instead. Empty when all are ok.
+/// Tenant data shown on the terminal: no control characters or bidi overrides.
+fn safe(s: &str) -> String {
+    crate::text::one_line(std::borrow::Cow::Borrowed(s)).into_owned()
+}
+
 pub fn render_status_report(outcomes: &[TenantOutcome], width: usize, verbose: bool) -> String {
     let width = width.max(20);
     let mut groups: BTreeMap<TenantStatus, Vec<&TenantOutcome>> = BTreeMap::new();
@@ -35,10 +40,10 @@ pub fn render_status_report(outcomes: &[TenantOutcome], width: usize, verbose: b
         push_lines(&mut out, wrap(&head, width, 0, 2));
         if verbose {
             for o in &tenants {
-                let mut line = format!("  {} ({})", o.tenant_name, o.tenant_id);
+                let mut line = format!("  {} ({})", safe(&o.tenant_name), o.tenant_id);
                 if !o.detail.is_empty() {
                     line.push_str(": ");
-                    line.push_str(&o.detail);
+                    line.push_str(&safe(&o.detail));
                 }
                 push_lines(&mut out, wrap(&line, width, 0, 4));
             }
@@ -46,9 +51,10 @@ pub fn render_status_report(outcomes: &[TenantOutcome], width: usize, verbose: b
         }
         let detail = &tenants[0].detail;
         if !detail.is_empty() && tenants.iter().all(|o| &o.detail == detail) {
-            push_lines(&mut out, wrap(&format!("  cause: {detail}"), width, 0, 4));
+            push_lines(&mut out, wrap(&format!("  cause: {}", safe(detail)), width, 0, 4));
         }
-        let names: Vec<&str> = tenants.iter().map(|o| o.tenant_name.as_str()).collect();
+        let safe_names: Vec<String> = tenants.iter().map(|o| safe(&o.tenant_name)).collect();
+        let names: Vec<&str> = safe_names.iter().map(String::as_str).collect();
         push_lines(&mut out, wrap_items(&names, width, 2));
     }
     out

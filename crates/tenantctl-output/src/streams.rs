@@ -8,10 +8,22 @@ use tenantctl_core::rows::Cell;
 
 enum Encoding {
     /// RFC 4180, CRLF; the header is written at open.
-    Csv(Box<csv::Writer<Shared>>, Shared),
+    Csv(Box<csv::Writer<Shared>>, Shared, bool),
     /// One array; `rows` says whether the opening `[` is out.
     Json,
     Jsonl,
+}
+
+/// A cell's csv text; with `excel_safe`, text that a spreadsheet would take for a formula gets
+/// a leading `'` (numbers, dates and booleans are never touched).
+fn csv_text(c: &Cell, excel_safe: bool) -> String {
+    let t = c.to_text();
+    let formula_like = matches!(c, Cell::Text(_) | Cell::List(_)) && t.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if excel_safe && formula_like {
+        format!("'{t}")
+    } else {
+        t
+    }
 }
 
 pub(crate) struct StreamSink {
@@ -36,7 +48,7 @@ impl StreamSink {
     }
 
     /// Header (and BOM) now: even an output without rows has them.
-    pub fn csv(plan: Plan, mut dest: Dest, bom: bool) -> StreamSink {
+    pub fn csv(plan: Plan, mut dest: Dest, bom: bool, excel_safe: bool) -> StreamSink {
         if bom {
             // Queued, not written: nothing reaches stdout before the first flush.
             let _ = dest.write("\u{feff}".as_bytes());
@@ -45,9 +57,9 @@ impl StreamSink {
         let w = csv::WriterBuilder::new()
             .terminator(csv::Terminator::CRLF)
             .from_writer(buf.clone());
-        let mut s = StreamSink::new(plan, dest, Encoding::Csv(Box::new(w), buf));
+        let mut s = StreamSink::new(plan, dest, Encoding::Csv(Box::new(w), buf, excel_safe));
         let header: Vec<&str> = s.plan.selected.iter().map(|&i| s.plan.schema[i].name).collect();
-        if let Encoding::Csv(w, _) = &mut s.enc {
+        if let Encoding::Csv(w, _, _) = &mut s.enc {
             w.write_record(&header).expect("csv into memory");
         }
         s
@@ -64,8 +76,9 @@ impl StreamSink {
     /// Encodes one row completely, then hands it to the destination.
     fn emit(&mut self, cells: &[Cell]) -> std::io::Result<()> {
         let bytes = match &mut self.enc {
-            Encoding::Csv(w, buf) => {
-                w.write_record(self.plan.selected.iter().map(|&i| cells[i].to_text()))
+            Encoding::Csv(w, buf, excel_safe) => {
+                let safe = *excel_safe;
+                w.write_record(self.plan.selected.iter().map(|&i| csv_text(&cells[i], safe)))
                     .map_err(std::io::Error::other)?;
                 w.flush()?;
                 buf.take()
@@ -91,7 +104,7 @@ impl StreamSink {
 
     /// The header, when nothing has taken it yet.
     fn pending_header(&mut self) -> std::io::Result<()> {
-        if let Encoding::Csv(w, buf) = &mut self.enc {
+        if let Encoding::Csv(w, buf, _) = &mut self.enc {
             w.flush()?;
             let header = buf.take();
             self.dest.write(&header)?;

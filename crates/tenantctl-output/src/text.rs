@@ -57,10 +57,17 @@ pub(crate) fn table_text(c: &Cell) -> Cow<'_, str> {
     }
 }
 
-/// Line breaks, tabs and other control characters become spaces: a row stays one line.
-fn one_line(s: Cow<'_, str>) -> Cow<'_, str> {
-    if s.chars().any(char::is_control) {
-        Cow::Owned(s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect())
+/// A character a terminal would act on rather than show: control characters (escape
+/// sequences, line breaks) and the bidirectional overrides that reorder what is shown.
+fn unsafe_on_terminal(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Line breaks, tabs, escape sequences and bidi overrides become spaces: a row stays one
+/// line and tenant data cannot drive the terminal (probe D18).
+pub(crate) fn one_line(s: Cow<'_, str>) -> Cow<'_, str> {
+    if s.chars().any(unsafe_on_terminal) {
+        Cow::Owned(s.chars().map(|c| if unsafe_on_terminal(c) { ' ' } else { c }).collect())
     } else {
         s
     }

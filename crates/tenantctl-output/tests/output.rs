@@ -944,3 +944,83 @@ fn a_bad_query_or_a_query_with_a_non_json_format_fails_at_open() {
         "--query gives JSON, and the output is csv; use -o json or -o jsonl (or drop -o)"
     );
 }
+
+/// Writes `rows` of the users schema and returns what was printed.
+fn render_rows(spec: &OutputSpec, terminal: bool, rows: Vec<Vec<Cell>>) -> String {
+    let out = Stdout::default();
+    let mut sink = open_with_stdout(spec, USERS.to_vec(), terminal, Box::new(out.clone())).unwrap();
+    for r in rows {
+        sink.write_row(r).unwrap();
+    }
+    sink.finish(&[]).unwrap();
+    out.text()
+}
+
+fn hostile_user() -> Vec<Cell> {
+    vec![
+        t(CONTOSO),
+        t("Contoso\u{1b}[2J\u{1b}]0;pwned\u{7}"),
+        t("=HYPERLINK(\"http://evil.example\",\"click\")@contoso.com"),
+        t("\u{202e}nimda\u{202c} Mallory"),
+        t("0f1e2d3c-0000-4000-8000-000000000009"),
+        Cell::Bool(true),
+        list(&["+SPB", "@X"]),
+        Cell::Int(-5),
+        Cell::Null,
+    ]
+}
+
+/// Probe D18: tenant data with escape sequences and bidi overrides reached the terminal raw.
+#[test]
+fn the_table_never_passes_escape_sequences_or_bidi_overrides_to_the_terminal() {
+    let out = render_rows(
+        &OutputSpec {
+            terminal_width: Some(200),
+            ..spec(None)
+        },
+        true,
+        vec![hostile_user()],
+    );
+    assert!(!out.contains('\u{1b}') && !out.contains('\u{7}'), "{out:?}");
+    assert!(!out.contains('\u{202e}') && !out.contains('\u{202c}'), "{out:?}");
+    let report = tenantctl_output::render_status_report(
+        &[TenantOutcome {
+            tenant_id: CONTOSO.parse().unwrap(),
+            tenant_name: "Evil\u{1b}[31m Co\u{202e}".into(),
+            status: TenantStatus::Error,
+            detail: "boom\u{1b}[0m".into(),
+            rows: 0,
+            elapsed_ms: 1,
+        }],
+        120,
+        false,
+    );
+    assert!(!report.contains('\u{1b}') && !report.contains('\u{202e}'), "{report:?}");
+}
+
+/// Probe D18: a display name `=HYPERLINK(…)` was written to csv as is (OWASP "CSV injection").
+/// With `--excel-safe` text cells a spreadsheet would run get a leading `'`; numbers do not.
+#[test]
+fn excel_safe_csv_neutralises_formula_like_text_only() {
+    let plain = render_rows(&spec(Some(Format::Csv)), false, vec![hostile_user()]);
+    assert!(plain.contains(",\"=HYPERLINK("), "data kept as is by default: {plain}");
+    let safe = render_rows(
+        &OutputSpec {
+            excel_safe: true,
+            ..spec(Some(Format::Csv))
+        },
+        false,
+        vec![hostile_user()],
+    );
+    assert!(safe.contains(",\"'=HYPERLINK("), "{safe}");
+    assert!(safe.contains("'+SPB; @X"), "{safe}");
+    assert!(safe.contains(",-5,"), "numbers are not touched: {safe}");
+    let e = open_err(
+        &OutputSpec {
+            excel_safe: true,
+            ..spec(Some(Format::Json))
+        },
+        false,
+    );
+    assert!(e.contains("--excel-safe applies to csv only"), "{e}");
+}

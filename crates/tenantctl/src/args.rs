@@ -136,6 +136,10 @@ pub struct OutputArgs {
     /// CSV: start with a UTF-8 byte order mark (for Excel).
     #[arg(long, help_heading = "Output")]
     pub bom: bool,
+    /// CSV: prefix text cells starting with = + - @ with ' so a spreadsheet shows them instead
+    /// of running them as formulas (for files opened in Excel; off by default to keep data as is).
+    #[arg(long, help_heading = "Output")]
+    pub excel_safe: bool,
     /// Write every tenant's status (JSON) to FILE.
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub status_out: Option<PathBuf>,

@@ -99,6 +99,7 @@ pub fn output_spec(o: &OutputArgs, default_sort: &[&'static str]) -> OutputSpec 
         sort: o.sort.clone(),
         default_sort: default_sort.to_vec(),
         bom: o.bom,
+        excel_safe: o.excel_safe,
         terminal_width: terminal_width(),
         query: o.query.clone(),
     }
