@@ -104,7 +104,12 @@ pub fn parse_exo_time(s: &str) -> Option<OffsetDateTime> {
     }
     if let Some(ms) = s.strip_prefix("/Date(").and_then(|r| r.strip_suffix(")/")) {
         // `/Date(1700000000000+0000)/`: the offset is informational; the number is UTC.
-        let end = ms[1..].find(['+', '-']).map(|i| i + 1).unwrap_or(ms.len());
+        // (A sign at the start is the number's own; found by chars: the text is untrusted.)
+        let end = ms
+            .char_indices()
+            .skip(1)
+            .find(|(_, c)| matches!(c, '+' | '-'))
+            .map_or(ms.len(), |(i, _)| i);
         let ms: i64 = ms[..end].parse().ok()?;
         return OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok();
     }
