@@ -7,6 +7,7 @@
 //! with the same body and headers, `@adminapi.warnings` surfaced.
 
 use futures::Stream;
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::collections::HashSet;
@@ -52,29 +53,44 @@ impl Cmdlet {
     }
 }
 
-/// One page of a cmdlet's output.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ExoPage {
-    /// The PowerShell objects, properties by name as Exchange sends them.
-    pub rows: Vec<Map<String, Value>>,
+/// One page of a cmdlet's output: rows as `T` (by default the PowerShell objects, properties
+/// by name as Exchange sends them; the typed views decode straight into their wire types).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExoPage<T = Map<String, Value>> {
+    pub rows: Vec<T>,
     /// `@adminapi.warnings` (e.g. "There are more results available than are currently
     /// displayed…" when `-ResultSize` cut the output).
     pub warnings: Vec<String>,
     pub next_link: Option<String>,
 }
 
+impl<T> Default for ExoPage<T> {
+    fn default() -> Self {
+        ExoPage {
+            rows: vec![],
+            warnings: vec![],
+            next_link: None,
+        }
+    }
+}
+
 #[derive(Deserialize)]
-struct WirePage {
-    #[serde(default)]
-    value: Option<Vec<Map<String, Value>>>,
+#[serde(bound(deserialize = "T: DeserializeOwned"))]
+struct WirePage<T> {
+    #[serde(default = "none")]
+    value: Option<Vec<T>>,
     #[serde(rename = "@odata.nextLink")]
     next_link: Option<String>,
     #[serde(rename = "@adminapi.warnings", default)]
     warnings: Option<Vec<Value>>,
 }
 
-impl WirePage {
-    fn into_page(self) -> ExoPage {
+fn none<T>() -> Option<T> {
+    None
+}
+
+impl<T> WirePage<T> {
+    fn into_page(self) -> ExoPage<T> {
         ExoPage {
             rows: self.value.unwrap_or_default(),
             warnings: self
@@ -180,12 +196,12 @@ impl Exchange {
         }
     }
 
-    fn decode(r: &Response) -> Result<ExoPage, ApiError> {
+    fn decode<T: DeserializeOwned>(r: &Response) -> Result<ExoPage<T>, ApiError> {
         if r.body.is_empty() {
             // Set-* cmdlets may answer with no rows at all.
             return Ok(ExoPage::default());
         }
-        r.json::<WirePage>()
+        r.json::<WirePage<T>>()
             .map(WirePage::into_page)
             .map_err(|e| ApiError::decode(Service::Exchange, "InvokeCommand answer", r, e))
     }
@@ -207,12 +223,12 @@ impl Exchange {
     /// Runs `c` in `tenant`, one page per item, following `@odata.nextLink` by re-POSTing the
     /// same body and headers to it (what CIPP, Monkey365 and ExoHelper do). A link seen
     /// before, or on another host, ends the stream with [`ApiError::Protocol`].
-    pub fn invoke(
+    pub fn invoke<T: DeserializeOwned + Send + 'static>(
         &self,
         tenant: &str,
         c: &Cmdlet,
         select: Option<&str>,
-    ) -> impl Stream<Item = Result<ExoPage, ApiError>> + Send + 'static {
+    ) -> impl Stream<Item = Result<ExoPage<T>, ApiError>> + Send + 'static {
         let this = self.clone();
         let tenant = tenant.to_owned();
         let c = c.clone();
@@ -223,7 +239,7 @@ impl Exchange {
             while let Some(u) = url.take() {
                 let req = this.request(&tenant, u, &c);
                 let r = this.api.send(&tenant, Resource::Exchange, req).await?;
-                let mut page = Self::decode(&r)?;
+                let mut page = Self::decode::<T>(&r)?;
                 if let Some(next) = &page.next_link {
                     page.warnings.retain(|w| !is_paging_truncation(w));
                     this.check_next(next)?;
@@ -238,10 +254,15 @@ impl Exchange {
     }
 
     /// Runs `c` to the end: every row and every warning.
-    pub async fn invoke_all(&self, tenant: &str, c: &Cmdlet, select: Option<&str>) -> Result<ExoPage, ApiError> {
+    pub async fn invoke_all<T: DeserializeOwned + Send + 'static>(
+        &self,
+        tenant: &str,
+        c: &Cmdlet,
+        select: Option<&str>,
+    ) -> Result<ExoPage<T>, ApiError> {
         use futures::TryStreamExt;
         let mut all = ExoPage::default();
-        let pages = self.invoke(tenant, c, select);
+        let pages = self.invoke::<T>(tenant, c, select);
         futures::pin_mut!(pages);
         while let Some(p) = pages.try_next().await? {
             all.rows.extend(p.rows);
@@ -254,7 +275,11 @@ impl Exchange {
     /// urls, each with its own headers, `odata.continue-on-error` so one failure leaves the
     /// others). Answers come back in the order of `cmdlets`, matched by id; an item whose
     /// output has more pages is read to the end with [`Exchange::invoke`].
-    pub async fn batch(&self, tenant: &str, cmdlets: &[Cmdlet]) -> Result<Vec<Result<ExoPage, ApiError>>, ApiError> {
+    pub async fn batch<T: DeserializeOwned>(
+        &self,
+        tenant: &str,
+        cmdlets: &[Cmdlet],
+    ) -> Result<Vec<Result<ExoPage<T>, ApiError>>, ApiError> {
         assert!(cmdlets.len() <= BATCH_SIZE, "at most {BATCH_SIZE} cmdlets per $batch");
         if cmdlets.is_empty() {
             return Ok(vec![]);
@@ -304,7 +329,7 @@ impl Exchange {
         let answer: BatchAnswer = r
             .json()
             .map_err(|e| ApiError::decode(Service::Exchange, "$batch answer", &r, e))?;
-        let mut out: Vec<Option<Result<ExoPage, ApiError>>> = vec![None; cmdlets.len()];
+        let mut out: Vec<Option<Result<ExoPage<T>, ApiError>>> = (0..cmdlets.len()).map(|_| None).collect();
         for item in answer.responses {
             let i = item
                 .id
@@ -316,7 +341,7 @@ impl Exchange {
                 })
                 .filter(|i| (1..=cmdlets.len()).contains(i))
                 .ok_or_else(|| protocol(format!("$batch answer with an unknown id {:?}", item.id)))?;
-            out[i - 1] = Some(self.batch_item(tenant, &cmdlets[i - 1], item).await);
+            out[i - 1] = Some(self.batch_item::<T>(tenant, &cmdlets[i - 1], item).await);
         }
         out.into_iter()
             .enumerate()
@@ -324,8 +349,14 @@ impl Exchange {
             .collect()
     }
 
-    async fn batch_item(&self, tenant: &str, c: &Cmdlet, item: BatchItem) -> Result<ExoPage, ApiError> {
-        let bytes = serde_json::to_vec(&item.body).unwrap_or_default();
+    async fn batch_item<T: DeserializeOwned>(
+        &self,
+        tenant: &str,
+        c: &Cmdlet,
+        item: BatchItem,
+    ) -> Result<ExoPage<T>, ApiError> {
+        // The item's body as it came (no re-serialisation): decoded once, into `T`.
+        let bytes = item.body.map(|b| b.get().as_bytes().to_vec()).unwrap_or_default();
         let resp = Response {
             status: http::StatusCode::from_u16(item.status).unwrap_or(http::StatusCode::BAD_GATEWAY),
             headers: Default::default(),
@@ -336,7 +367,7 @@ impl Exchange {
         if !resp.status.is_success() {
             return Err(ApiError::from_response(Service::Exchange, &resp));
         }
-        let mut page = Self::decode(&resp)?;
+        let mut page = Self::decode::<T>(&resp)?;
         if let Some(next) = page.next_link.take() {
             page.warnings.retain(|w| !is_paging_truncation(w));
             self.check_next(&next)?;
@@ -348,7 +379,7 @@ impl Exchange {
                     .api
                     .send(tenant, Resource::Exchange, self.request(tenant, u, c))
                     .await?;
-                let mut p = Self::decode(&r)?;
+                let mut p = Self::decode::<T>(&r)?;
                 if p.next_link.is_some() {
                     p.warnings.retain(|w| !is_paging_truncation(w));
                 }
@@ -375,7 +406,7 @@ impl Exchange {
         let mut p = Map::new();
         p.insert("ResultSize".into(), Value::from("Unlimited"));
         let c = Cmdlet::new("Get-Mailbox", p, true);
-        let page = self.invoke_all(tenant, &c, Some(MAILBOX_SELECT)).await?;
+        let page = self.invoke_all::<WireMailbox>(tenant, &c, Some(MAILBOX_SELECT)).await?;
         Ok((page.rows.iter().map(mailbox_of).collect(), page.warnings))
     }
 
@@ -389,7 +420,7 @@ impl Exchange {
         let mut out = Vec::with_capacity(identities.len());
         for chunk in identities.chunks(BATCH_SIZE) {
             let cmdlets: Vec<Cmdlet> = chunk.iter().map(|id| statistics_cmdlet(id)).collect();
-            for r in self.batch(tenant, &cmdlets).await? {
+            for r in self.batch::<WireStatistics>(tenant, &cmdlets).await? {
                 out.push(r.and_then(|p| {
                     p.rows
                         .first()
@@ -420,7 +451,7 @@ struct BatchItem {
     id: Option<Value>,
     status: u16,
     #[serde(default)]
-    body: Value,
+    body: Option<Box<serde_json::value::RawValue>>,
 }
 
 /// The `Get-Mailbox` properties [`Exchange::mailboxes`] asks for (`$select`).
@@ -428,68 +459,124 @@ pub const MAILBOX_SELECT: &str = "UserPrincipalName,DisplayName,PrimarySmtpAddre
 ExternalDirectoryObjectId,ExchangeGuid,ArchiveGuid,ArchiveStatus,LitigationHoldEnabled,\
 HiddenFromAddressListsEnabled,ForwardingSmtpAddress,ForwardingAddress,DeliverToMailboxAndForward,WhenMailboxCreated";
 
-fn text(m: &Map<String, Value>, k: &str) -> Option<String> {
-    match m.get(k)? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
+/// A scalar as Exchange sends it: JSON booleans, numbers and strings (`"True"`, sizes as
+/// `ByteQuantifiedSize` text) are all met.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum Scalar {
+    Bool(bool),
+    Int(u64),
+    Float(f64),
+    Text(String),
+}
+
+impl Scalar {
+    fn text(&self) -> Option<String> {
+        match self {
+            Scalar::Text(s) if !s.is_empty() => Some(s.clone()),
+            Scalar::Int(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+    fn flag(&self) -> bool {
+        match self {
+            Scalar::Bool(b) => *b,
+            Scalar::Text(s) => s.eq_ignore_ascii_case("true"),
+            _ => false,
+        }
+    }
+    fn count(&self) -> Option<u64> {
+        match self {
+            Scalar::Int(n) => Some(*n),
+            Scalar::Text(s) => parse_byte_quantified(s),
+            _ => None,
+        }
+    }
+    fn time(&self) -> Option<time::OffsetDateTime> {
+        self.text().and_then(|s| parse_exo_time(&s))
     }
 }
 
-/// A boolean as Exchange sends it (JSON true/false; `"True"` text tolerated).
-fn flag(m: &Map<String, Value>, k: &str) -> bool {
-    match m.get(k) {
-        Some(Value::Bool(b)) => *b,
-        Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
-        _ => false,
-    }
+fn text(v: &Option<Scalar>) -> Option<String> {
+    v.as_ref().and_then(Scalar::text)
+}
+fn flag(v: &Option<Scalar>) -> bool {
+    v.as_ref().is_some_and(Scalar::flag)
+}
+fn count(v: &Option<Scalar>) -> Option<u64> {
+    v.as_ref().and_then(Scalar::count)
+}
+fn when(v: &Option<Scalar>) -> Option<time::OffsetDateTime> {
+    v.as_ref().and_then(Scalar::time)
 }
 
-fn count(m: &Map<String, Value>, k: &str) -> Option<u64> {
-    match m.get(k)? {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => parse_byte_quantified(s),
-        _ => None,
-    }
+/// The `Get-Mailbox` properties the views read (Exchange's PascalCase names; others skipped).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct WireMailbox {
+    pub user_principal_name: Option<Scalar>,
+    pub display_name: Option<Scalar>,
+    pub primary_smtp_address: Option<Scalar>,
+    pub recipient_type_details: Option<Scalar>,
+    pub external_directory_object_id: Option<Scalar>,
+    pub exchange_guid: Option<Scalar>,
+    pub archive_guid: Option<Scalar>,
+    pub archive_status: Option<Scalar>,
+    pub litigation_hold_enabled: Option<Scalar>,
+    pub hidden_from_address_lists_enabled: Option<Scalar>,
+    pub forwarding_smtp_address: Option<Scalar>,
+    pub forwarding_address: Option<Scalar>,
+    pub deliver_to_mailbox_and_forward: Option<Scalar>,
+    pub when_mailbox_created: Option<Scalar>,
+    pub when_created: Option<Scalar>,
 }
 
-fn when(m: &Map<String, Value>, k: &str) -> Option<time::OffsetDateTime> {
-    text(m, k).and_then(|s| parse_exo_time(&s))
+/// The `Get-MailboxStatistics` properties the views read.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct WireStatistics {
+    pub total_item_size: Option<Scalar>,
+    pub item_count: Option<Scalar>,
+    pub deleted_item_count: Option<Scalar>,
+    pub total_deleted_item_size: Option<Scalar>,
+    pub last_logon_time: Option<Scalar>,
+    pub last_user_action_time: Option<Scalar>,
+    pub last_interaction_time: Option<Scalar>,
 }
 
 const NO_GUID: &str = "00000000-0000-0000-0000-000000000000";
 
 /// A `Get-Mailbox` row as the core model.
-pub fn mailbox_of(m: &Map<String, Value>) -> Mailbox {
-    let archive_guid = text(m, "ArchiveGuid").filter(|g| g != NO_GUID);
-    let archive_status = text(m, "ArchiveStatus");
+pub fn mailbox_of(m: &WireMailbox) -> Mailbox {
+    let archive_guid = text(&m.archive_guid).filter(|g| g != NO_GUID);
+    let archive_status = text(&m.archive_status);
     Mailbox {
-        user_principal_name: text(m, "UserPrincipalName").unwrap_or_default(),
-        display_name: text(m, "DisplayName").unwrap_or_default(),
-        primary_smtp_address: text(m, "PrimarySmtpAddress").unwrap_or_default(),
-        recipient_type_details: text(m, "RecipientTypeDetails").unwrap_or_default(),
-        external_directory_object_id: text(m, "ExternalDirectoryObjectId"),
-        exchange_guid: text(m, "ExchangeGuid"),
+        user_principal_name: text(&m.user_principal_name).unwrap_or_default(),
+        display_name: text(&m.display_name).unwrap_or_default(),
+        primary_smtp_address: text(&m.primary_smtp_address).unwrap_or_default(),
+        recipient_type_details: text(&m.recipient_type_details).unwrap_or_default(),
+        external_directory_object_id: text(&m.external_directory_object_id),
+        exchange_guid: text(&m.exchange_guid),
         archive: archive_status.is_some_and(|s| s.eq_ignore_ascii_case("Active")) || archive_guid.is_some(),
-        litigation_hold: flag(m, "LitigationHoldEnabled"),
-        hidden_from_address_lists: flag(m, "HiddenFromAddressListsEnabled"),
-        forwarding_smtp_address: text(m, "ForwardingSmtpAddress").map(|s| strip_proxy_prefix(&s).to_owned()),
-        forwarding_address: text(m, "ForwardingAddress"),
-        deliver_to_mailbox_and_forward: flag(m, "DeliverToMailboxAndForward"),
-        created: when(m, "WhenMailboxCreated").or_else(|| when(m, "WhenCreated")),
+        litigation_hold: flag(&m.litigation_hold_enabled),
+        hidden_from_address_lists: flag(&m.hidden_from_address_lists_enabled),
+        forwarding_smtp_address: text(&m.forwarding_smtp_address).map(|s| strip_proxy_prefix(&s).to_owned()),
+        forwarding_address: text(&m.forwarding_address),
+        deliver_to_mailbox_and_forward: flag(&m.deliver_to_mailbox_and_forward),
+        created: when(&m.when_mailbox_created).or_else(|| when(&m.when_created)),
     }
 }
 
 /// A `Get-MailboxStatistics` row as the core model (sizes from their byte counts).
-pub fn statistics_of(m: &Map<String, Value>) -> MailboxStatistics {
+pub fn statistics_of(m: &WireStatistics) -> MailboxStatistics {
     MailboxStatistics {
-        total_item_size: count(m, "TotalItemSize"),
-        item_count: count(m, "ItemCount"),
-        deleted_item_count: count(m, "DeletedItemCount"),
-        total_deleted_item_size: count(m, "TotalDeletedItemSize"),
-        last_logon_time: when(m, "LastLogonTime"),
-        last_user_action_time: when(m, "LastUserActionTime"),
-        last_interaction_time: when(m, "LastInteractionTime"),
+        total_item_size: count(&m.total_item_size),
+        item_count: count(&m.item_count),
+        deleted_item_count: count(&m.deleted_item_count),
+        total_deleted_item_size: count(&m.total_deleted_item_size),
+        last_logon_time: when(&m.last_logon_time),
+        last_user_action_time: when(&m.last_user_action_time),
+        last_interaction_time: when(&m.last_interaction_time),
     }
 }
 
@@ -497,8 +584,8 @@ pub fn statistics_of(m: &Map<String, Value>) -> MailboxStatistics {
 mod tests {
     use super::*;
 
-    fn obj(v: Value) -> Map<String, Value> {
-        v.as_object().unwrap().clone()
+    fn obj<T: DeserializeOwned>(v: Value) -> T {
+        serde_json::from_value(v).unwrap()
     }
 
     #[test]
@@ -516,7 +603,7 @@ mod tests {
     /// Property names and value forms of contract §1.4/§1.7 (graph2otel's live captures).
     #[test]
     fn mailbox_rows_map_to_the_model() {
-        let m = mailbox_of(&obj(json!({
+        let m = mailbox_of(&obj::<WireMailbox>(json!({
             "UserPrincipalName": "adele@contoso.com",
             "DisplayName": "Adele Vance",
             "PrimarySmtpAddress": "adele@contoso.com",
@@ -536,7 +623,7 @@ mod tests {
         assert_eq!(m.forwarding_smtp_address.as_deref(), Some("boss@fabrikam.com"));
         assert_eq!(m.forwarding_address, None);
         assert!(m.created.is_some());
-        let archived = mailbox_of(&obj(
+        let archived = mailbox_of(&obj::<WireMailbox>(
             json!({"ArchiveGuid": "6f1ba9f1-0000-4c1e-8f0e-6d1f3a2b4c5d", "ArchiveStatus": "Active"}),
         ));
         assert!(archived.archive);
@@ -544,7 +631,7 @@ mod tests {
 
     #[test]
     fn statistics_sizes_come_from_the_byte_counts() {
-        let s = statistics_of(&obj(json!({
+        let s = statistics_of(&obj::<WireStatistics>(json!({
             "TotalItemSize": "984.7 MB (1,032,552,448 bytes)",
             "TotalDeletedItemSize": "0 B (0 bytes)",
             "ItemCount": 5120,

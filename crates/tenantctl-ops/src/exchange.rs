@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use std::fmt;
 use std::sync::Arc;
 use tenantctl_clients::exchange::{
-    describe, exception_parts, statistics_cmdlet, statistics_of, Cmdlet, Exchange, BATCH_SIZE,
+    describe, exception_parts, statistics_cmdlet, statistics_of, Cmdlet, Exchange, WireStatistics, BATCH_SIZE,
 };
 use tenantctl_core::exchange::{is_stale, Mailbox, MailboxStatistics};
 use tenantctl_core::plan::access::{self, Access, Need};
@@ -169,7 +169,7 @@ pub async fn run_cmdlet(
                 refused(access.get(&ctx.target.id))?;
                 let tid = ctx.target.id.to_string();
                 let _p = ctx.permit().await;
-                let pages = exo.invoke(&tid, &what.cmdlet, what.select.as_deref());
+                let pages = exo.invoke::<Map<String, Value>>(&tid, &what.cmdlet, what.select.as_deref());
                 futures::pin_mut!(pages);
                 while let Some(page) = pages.try_next().await? {
                     for w in page.warnings {
@@ -227,7 +227,7 @@ async fn mailboxes_with_statistics<R>(
             async move {
                 let cmdlets: Vec<Cmdlet> = chunk.iter().map(|id| statistics_cmdlet(id)).collect();
                 let _p = ctx.permit().await;
-                let answers = exo.batch(&tid, &cmdlets).await?;
+                let answers = exo.batch::<WireStatistics>(&tid, &cmdlets).await?;
                 Ok::<_, ApiError>(
                     answers
                         .into_iter()
