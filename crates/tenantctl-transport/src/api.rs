@@ -354,19 +354,6 @@ impl Api {
         build: impl Fn(&str) -> Request,
     ) -> Result<Response, ApiError> {
         let service = Service::of(resource);
-        let url = build("").url;
-        if !self.endpoints().is_origin_of(resource, &url) {
-            // The token for a service only ever goes to that service's host (probe D9: a
-            // next link to another host once received the bearer token).
-            return Err(ApiError::Protocol {
-                service,
-                message: format!(
-                    "refusing to send the {service} token to {}: not {service}'s host ({})",
-                    crate::http::redact_url(&url),
-                    self.endpoints().base_of(resource)
-                ),
-            });
-        }
         let mut second_chance = true;
         let build = &build;
         loop {
@@ -376,7 +363,20 @@ impl Api {
                 .executor
                 .send_each(|| async move {
                     let t = self.tokens.token(tenant, resource).await?;
-                    Ok::<_, ApiError>((build(t.token.expose()), t))
+                    let req = build(t.token.expose());
+                    if !self.endpoints().is_origin_of(resource, &req.url) {
+                        // The token for a service only ever goes to that service's host
+                        // (probe D9: a next link to another host once received it).
+                        return Err(ApiError::Protocol {
+                            service,
+                            message: format!(
+                                "refusing to send the {service} token to {}: not {service}'s host ({})",
+                                crate::http::redact_url(&req.url),
+                                self.endpoints().base_of(resource)
+                            ),
+                        });
+                    }
+                    Ok::<_, ApiError>((req, t))
                 })
                 .await;
             let (r, token) = match made {
