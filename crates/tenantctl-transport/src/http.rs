@@ -326,7 +326,8 @@ pub struct RetryPolicy {
     /// Longest `Retry-After` honoured; a longer one ends the retries.
     pub max_retry_after: Duration,
     /// Attempts for a 429 with `Retry-After` while an adaptive fan-out paces the fleet
-    /// (see [`crate::adaptive::attempts_allowed`]); `max_total` still bounds them.
+    /// (see [`crate::adaptive::attempts_allowed`]): many, as `max_total` is what bounds them
+    /// (tenants already in flight when the limit is cut still compete for the app's budget).
     pub max_throttled_attempts: u32,
     pub backoff: Backoff,
 }
@@ -337,7 +338,7 @@ impl Default for RetryPolicy {
             max_attempts: 8,
             max_total: Duration::from_secs(180),
             max_retry_after: Duration::from_secs(300),
-            max_throttled_attempts: 32,
+            max_throttled_attempts: 1000,
             backoff: Backoff::default(),
         }
     }
