@@ -692,7 +692,7 @@ mod tests {
         let (c, stop) = (clock(), Stop::new());
         let clean = |limits: Limits| {
             run(
-                targets(200),
+                targets(400),
                 limits,
                 &c,
                 classify,
@@ -711,7 +711,7 @@ mod tests {
         let adaptive = clean(limits(50, true)).await;
         assert_eq!(adaptive.concurrency.peak_in_flight, 50);
         assert_eq!(adaptive.concurrency.min_limit, 12);
-        assert_eq!(adaptive.count(TenantStatus::Ok), 200);
+        assert_eq!(adaptive.count(TenantStatus::Ok), 400);
     }
 
     #[tokio::test]

@@ -2,9 +2,10 @@
 //!
 //! - Every answer the executor gets is reported (see [`report`]) to the limiter of the fan-out
 //!   the request belongs to (a task-local set by the fan-out around each tenant).
-//! - A clean answer (the server processed the request) grows the limit: by 1 per answer until
-//!   the first congestion event (slow start), then by `1/limit` per answer (about one more
-//!   tenant per round of answers: congestion avoidance).
+//! - A clean answer (the server processed the request) grows the limit: by 1 per answer up to
+//!   a threshold (slow start; the threshold is 4× the start, then the limit after each cut),
+//!   then by `1/limit` per answer (about one more tenant per round of answers: congestion
+//!   avoidance).
 //! - A congestion event (a 429 whose `x-ms-throttle-scope` is app-wide or absent, or a 503)
 //!   halves the limit, never below 1. One cut per event, not per failed request: an answer to
 //!   a request sent before the last cut says nothing new (the cut has not acted on it yet,
@@ -145,7 +146,8 @@ struct State {
     last_cut: Option<MonoTime>,
     /// No cut before this (the last cut's `Retry-After`).
     quiet_until: MonoTime,
-    slow_start: bool,
+    /// Below this, slow start (TCP's `ssthresh`).
+    threshold: f64,
     stats: AdaptiveStats,
 }
 
@@ -182,7 +184,7 @@ impl AdaptiveLimit {
                 in_flight: 0,
                 last_cut: None,
                 quiet_until: MonoTime::ZERO,
-                slow_start: true,
+                threshold: (initial * 4).min(config.max.max(1)) as f64,
                 stats: AdaptiveStats {
                     limit: initial,
                     min_limit: initial,
@@ -248,7 +250,7 @@ impl AdaptiveLimit {
                         false
                     } else {
                         let before = s.limit as usize;
-                        let step = if s.slow_start { 1.0 } else { 1.0 / s.limit };
+                        let step = if s.limit < s.threshold { 1.0 } else { 1.0 / s.limit };
                         s.limit = (s.limit + step).min(max);
                         s.limit as usize > before
                     }
@@ -262,7 +264,7 @@ impl AdaptiveLimit {
                     let new_event = s.last_cut.is_none_or(|cut| sent_at >= cut) && now >= s.quiet_until;
                     if self.config.adaptive && new_event {
                         s.limit = (s.limit / 2.0).floor().max(1.0);
-                        s.slow_start = false;
+                        s.threshold = s.limit;
                         s.last_cut = Some(now);
                         s.quiet_until = now + after.unwrap_or(Duration::ZERO).mul_f64(QUIET);
                         s.stats.cuts += 1;
@@ -417,6 +419,24 @@ mod tests {
             l.on_answer(t0, Signal::Clean);
         }
         assert_eq!(l.limit(), 8, "slow start: one more per clean answer");
+        for _ in 0..8 {
+            l.on_answer(t0, Signal::Clean);
+        }
+        assert_eq!(l.limit(), 16, "up to 4× the start");
+        for _ in 0..16 {
+            l.on_answer(t0, Signal::Clean);
+        }
+        assert_eq!(
+            l.limit(),
+            16,
+            "then about one more per round of answers: 16 + 16/16 < 17"
+        );
+        l.on_answer(t0, Signal::Clean);
+        assert_eq!(l.limit(), 17);
+        let l = limiter(&c, 40, 4);
+        for _ in 0..4 {
+            l.on_answer(t0, Signal::Clean);
+        }
         l.on_answer(t0, APP);
         assert_eq!(l.limit(), 4, "halved");
         c.advance(Duration::from_secs(2));
