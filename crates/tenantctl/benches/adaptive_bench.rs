@@ -8,7 +8,8 @@
 //! `ok` / `throttled`, requests and 429s (the simulator's counts) and the peak of tenants in
 //! flight (the fan-out's own count, from its `info` log line).
 //!
-//! `ADAPTIVE_BENCH_TENANTS=N` runs a smaller fleet.
+//! `ADAPTIVE_BENCH_TENANTS=N` runs a smaller fleet; `ADAPTIVE_BENCH_SCALE=1` the real limits
+//! (what adapting costs when nothing throttles).
 
 // A benchmark measures wall time.
 #![allow(clippy::disallowed_methods)]
@@ -18,9 +19,16 @@ use std::time::Instant;
 use tenantctl_sim::faults::Faults;
 use tenantctl_sim::{RunningSim, SimConfig};
 
+fn scale() -> f64 {
+    std::env::var("ADAPTIVE_BENCH_SCALE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.01)
+}
+
 fn sim(rt: &tokio::runtime::Runtime, tenants: u32) -> RunningSim {
     let mut c = SimConfig::new(3, tenants);
-    c.throttle.scale = 0.01;
+    c.throttle.scale = scale();
     c.faults = Faults {
         latency_ms: 30,
         jitter_ms: 20,
@@ -121,14 +129,15 @@ fn main() {
         .build()
         .unwrap();
     println!(
-        "adaptive concurrency: users list over fleet-{tenants} (seed 3), latency 30±20 ms, throttle scale 0.01 ({} cores shared by sim and CLI)",
+        "adaptive concurrency: users list over fleet-{tenants} (seed 3), latency 30±20 ms, throttle scale {} ({} cores shared by sim and CLI)",
+        scale(),
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
     );
     println!(
         "  {:<22} {:>7} {:>5} {:>6} {:>9} {:>6} {:>9} {:>6} {:>5} {:>5}",
         "run", "wall_s", "exit", "ok", "throttled", "other", "requests", "429s", "peak", "cuts"
     );
-    let runs: [(&str, &[&str]); 4] = [
+    let runs: [(&str, &[&str]); 5] = [
         (
             "fixed 8 (per-tenant 2)",
             &["--concurrency", "8", "--per-tenant", "2", "--fixed-concurrency"],
@@ -141,6 +150,7 @@ fn main() {
             "fixed 500 (16)",
             &["--concurrency", "500", "--per-tenant", "16", "--fixed-concurrency"],
         ),
+        ("adaptive ≤64 (4)", &["--concurrency", "64", "--per-tenant", "4"]),
         ("adaptive ≤500 (16)", &["--concurrency", "500", "--per-tenant", "16"]),
     ];
     for (name, flags) in runs {
