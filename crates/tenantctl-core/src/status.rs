@@ -24,6 +24,8 @@ pub enum TenantStatus {
     NotFound,
     /// The run stopped (Ctrl-C, or the output was closed) before this tenant finished.
     Cancelled,
+    /// 503 Service Unavailable through every retry: Microsoft's side is down or overloaded.
+    ServiceUnavailable,
     Error,
 }
 
@@ -39,6 +41,7 @@ impl TenantStatus {
             TenantStatus::RoleMissing => "role_missing",
             TenantStatus::NotFound => "not_found",
             TenantStatus::Cancelled => "cancelled",
+            TenantStatus::ServiceUnavailable => "service_unavailable",
             TenantStatus::Error => "error",
         }
     }
@@ -59,6 +62,9 @@ impl TenantStatus {
             TenantStatus::RoleMissing => "the GDAP relationship lacks the role this needs; add it to the access assignment",
             TenantStatus::NotFound => "tenant or object not found; check the id/domain and the cloud",
             TenantStatus::Cancelled => "the run was stopped before this tenant finished; re-run for it with --tenant",
+            TenantStatus::ServiceUnavailable => {
+                "the service was unavailable (HTTP 503) through every retry; re-run later and check the Microsoft 365 service health"
+            }
             TenantStatus::Error => "unexpected error; re-run with -v for details",
         }
     }

@@ -1,7 +1,9 @@
 //! The fan-out engine: runs one per-tenant operation over a set of tenants.
 //!
-//! - At most `tenants` tenants run at once (the global limit); within a tenant an operation
-//!   takes a [`TenantCtx::permit`] for each concurrent request (the per-tenant limit).
+//! - At most `tenants` tenants run at once (the global limit, a ceiling: with
+//!   [`Limits::adaptive`] the number in flight follows the answers, AIMD as TCP does, see
+//!   [`tenantctl_transport::adaptive`]); within a tenant an operation takes a
+//!   [`TenantCtx::permit`] for each concurrent request (the per-tenant limit).
 //! - A tenant's items are collected while it runs and handed to the caller, with the tenant's
 //!   one [`TenantOutcome`], as soon as it ends: output streams tenant by tenant, each tenant's
 //!   items together, and memory is bounded by the tenants in flight, not the fleet.
@@ -20,6 +22,7 @@ use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tenantctl_core::{TenantId, TenantOutcome, TenantStatus};
+use tenantctl_transport::adaptive::{self, AdaptiveConfig, AdaptiveLimit, AdaptiveStats};
 use tenantctl_transport::clock::SharedClock;
 use tokio::sync::{Notify, Semaphore, SemaphorePermit};
 
@@ -42,10 +45,24 @@ impl Target {
 /// Concurrency limits.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
-    /// Tenants in flight.
+    /// Tenants in flight: exactly this many when not adaptive, at most this many when adaptive.
     pub tenants: usize,
     /// Requests in flight within one tenant.
     pub per_tenant: usize,
+    /// The tenants in flight adapt to the answers: start at a quarter of `tenants` (at most 16),
+    /// grow while answers come back clean, halve on an app-wide 429 or a 503.
+    pub adaptive: bool,
+}
+
+impl Limits {
+    /// The tenant limiter's configuration.
+    pub fn tenant_limit(&self) -> AdaptiveConfig {
+        if self.adaptive {
+            AdaptiveConfig::up_to(self.tenants)
+        } else {
+            AdaptiveConfig::fixed(self.tenants)
+        }
+    }
 }
 
 impl Default for Limits {
@@ -53,6 +70,7 @@ impl Default for Limits {
         Limits {
             tenants: 64,
             per_tenant: 4,
+            adaptive: true,
         }
     }
 }
@@ -159,6 +177,8 @@ pub struct Summary {
     pub fatal: Option<String>,
     /// The run was stopped early (by [`Stop`] or [`Flow::Stop`]).
     pub stopped: bool,
+    /// What the tenant limiter did (peak in flight, cuts...).
+    pub concurrency: AdaptiveStats,
 }
 
 impl Summary {
@@ -199,10 +219,18 @@ where
     let inner = Stop::new();
     let fatal: Mutex<Option<String>> = Mutex::new(None);
     let per_tenant = limits.per_tenant.max(1);
-    let (op, classify, fatal_ref, inner_ref) = (&op, &classify, &fatal, &inner);
+    let limiter = AdaptiveLimit::new(limits.tenant_limit(), clock.clone());
+    let (op, classify, fatal_ref, inner_ref, limiter_ref) = (&op, &classify, &fatal, &inner, &limiter);
     let stopped = || stop.is_fired() || inner_ref.is_fired();
     let mut results = futures::stream::iter(targets)
         .map(|target| async move {
+            // A slot under the current limit (the stream polls up to the ceiling at once).
+            let slot = tokio::select! {
+                biased;
+                _ = stop.fired() => None,
+                _ = inner_ref.fired() => None,
+                s = limiter_ref.acquire() => Some(s),
+            };
             let started = clock.now_mono();
             let ctx = Arc::new(TenantCtx {
                 target: target.clone(),
@@ -210,7 +238,7 @@ where
                 limit: Semaphore::new(per_tenant),
             });
             let earlier_fatal = fatal_ref.lock().clone();
-            let (status, detail) = if stopped() {
+            let (status, detail) = if stopped() || slot.is_none() {
                 (TenantStatus::Cancelled, "not started: the run was stopped".to_owned())
             } else if let Some(cause) = earlier_fatal {
                 (TenantStatus::Error, format!("not run: {cause}"))
@@ -219,7 +247,7 @@ where
                     biased;
                     _ = stop.fired() => None,
                     _ = inner_ref.fired() => None,
-                    r = op(ctx.clone()) => Some(r),
+                    r = adaptive::scoped(limiter_ref.clone(), op(ctx.clone())) => Some(r),
                 };
                 match outcome {
                     None => {
@@ -242,6 +270,7 @@ where
                     }
                 }
             };
+            drop(slot);
             let items = std::mem::take(&mut *ctx.items.lock());
             TenantResult {
                 outcome: TenantOutcome {
@@ -266,10 +295,23 @@ where
         }
     }
     drop(results);
+    let concurrency = limiter.stats();
+    tracing::info!(
+        adaptive = limits.adaptive,
+        ceiling = limits.tenants,
+        peak_in_flight = concurrency.peak_in_flight,
+        limit = concurrency.limit,
+        min_limit = concurrency.min_limit,
+        cuts = concurrency.cuts,
+        tenant_throttles = concurrency.tenant_throttles,
+        fleet_throttles = concurrency.fleet_throttles,
+        "tenants in flight"
+    );
     Summary {
         outcomes,
         fatal: fatal.into_inner(),
         stopped: stop.is_fired() || inner.is_fired(),
+        concurrency,
     }
 }
 
@@ -331,6 +373,7 @@ mod tests {
             Limits {
                 tenants: 5,
                 per_tenant: 2,
+                adaptive: false,
             },
             &clock(),
             classify,
@@ -397,6 +440,7 @@ mod tests {
             Limits {
                 tenants: 1,
                 per_tenant: 1,
+                adaptive: false,
             },
             &clock(),
             classify,
@@ -420,6 +464,7 @@ mod tests {
             Limits {
                 tenants: 4,
                 per_tenant: 1,
+                adaptive: false,
             },
             &clock(),
             classify,
@@ -463,6 +508,7 @@ mod tests {
             Limits {
                 tenants: 10,
                 per_tenant: 1,
+                adaptive: false,
             },
             &clock(),
             classify,
@@ -483,6 +529,189 @@ mod tests {
         assert_eq!(summary.count(TenantStatus::Cancelled), 8);
         assert_eq!(rows, 2, "a cancelled tenant hands over no half of its rows");
         assert!(summary.stopped);
+    }
+
+    /// The clock of tokio's paused time (a `SystemClock` reads the real monotonic clock).
+    #[derive(Debug)]
+    struct PausedClock(tokio::time::Instant);
+    impl tenantctl_transport::clock::Clock for PausedClock {
+        fn now_system(&self) -> std::time::SystemTime {
+            std::time::SystemTime::UNIX_EPOCH + self.0.elapsed()
+        }
+        fn now_mono(&self) -> tenantctl_transport::clock::MonoTime {
+            tenantctl_transport::clock::MonoTime::ZERO + self.0.elapsed()
+        }
+        fn sleep(&self, d: Duration) -> tenantctl_transport::clock::Sleep {
+            Box::pin(tokio::time::sleep(d))
+        }
+    }
+
+    /// A server with Graph's app-wide token bucket (`rate` requests a second, `burst` at once):
+    /// an empty bucket answers 429 `Retry-After: 1` (scope `Application/...`, or
+    /// `Tenant_Application/...` when `per_tenant`).
+    struct Bucket {
+        tokens: f64,
+        at: Duration,
+        rate: f64,
+        burst: f64,
+    }
+
+    struct Fleet {
+        wall: Duration,
+        throttles: usize,
+        failed: usize,
+        stats: AdaptiveStats,
+    }
+
+    /// 300 tenants of 3 requests each (30 ms), a 429 waited out and retried up to 32 times.
+    async fn fleet(limits: Limits, scope: adaptive::Scope) -> Fleet {
+        use tenantctl_transport::adaptive::Signal;
+        let clock: SharedClock = Arc::new(PausedClock(tokio::time::Instant::now()));
+        let bucket = Mutex::new(Bucket {
+            tokens: 40.0,
+            at: Duration::ZERO,
+            rate: 100.0,
+            burst: 40.0,
+        });
+        let throttles = AtomicUsize::new(0);
+        let summary = run(
+            targets(300),
+            limits,
+            &clock,
+            classify,
+            &Stop::new(),
+            |_ctx: Arc<TenantCtx<u32>>| {
+                let (clock, bucket, throttles) = (clock.clone(), &bucket, &throttles);
+                async move {
+                    for _ in 0..3 {
+                        let mut tries = 0;
+                        loop {
+                            let sent = clock.now_mono();
+                            tokio::time::sleep(Duration::from_millis(30)).await;
+                            let now = clock.now_mono().since_origin();
+                            let ok = {
+                                let mut b = bucket.lock();
+                                b.tokens = (b.tokens + (now - b.at).as_secs_f64() * b.rate).min(b.burst);
+                                b.at = now;
+                                let ok = b.tokens >= 1.0;
+                                if ok {
+                                    b.tokens -= 1.0;
+                                }
+                                ok
+                            };
+                            if ok {
+                                adaptive::report(sent, Signal::Clean);
+                                break;
+                            }
+                            throttles.fetch_add(1, Ordering::SeqCst);
+                            let after = Some(Duration::from_secs(1));
+                            adaptive::report(sent, Signal::Throttled { scope, after });
+                            tries += 1;
+                            if tries >= 32 {
+                                return Err(E::Throttled);
+                            }
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                        }
+                    }
+                    Ok(())
+                }
+            },
+            |_| Flow::Continue,
+        )
+        .await;
+        Fleet {
+            wall: clock.now_mono().since_origin(),
+            throttles: throttles.load(Ordering::SeqCst),
+            failed: summary.outcomes.iter().filter(|o| !o.status.is_ok()).count(),
+            stats: summary.concurrency,
+        }
+    }
+
+    fn limits(tenants: usize, adaptive: bool) -> Limits {
+        Limits {
+            tenants,
+            per_tenant: 1,
+            adaptive,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn under_an_app_wide_limit_the_adaptive_fleet_backs_off_and_keeps_pace_with_the_best_fixed_one() {
+        let app = adaptive::Scope::App;
+        let best_fixed = {
+            let mut best: Option<Fleet> = None;
+            for n in [2, 4, 8, 16] {
+                let f = fleet(limits(n, false), app).await;
+                assert_eq!(f.failed, 0);
+                if best.as_ref().is_none_or(|b| f.wall < b.wall) {
+                    best = Some(f);
+                }
+            }
+            best.unwrap()
+        };
+        let wide = fleet(limits(500, false), app).await;
+        let adaptive = fleet(limits(500, true), app).await;
+        assert_eq!(adaptive.failed, 0, "every tenant completes");
+        assert!(
+            adaptive.stats.cuts > 0 && adaptive.stats.min_limit < 16,
+            "{:?}",
+            adaptive.stats
+        );
+        assert!(
+            adaptive.throttles * 4 < wide.throttles,
+            "far fewer 429s than a fixed 500: {} vs {}",
+            adaptive.throttles,
+            wide.throttles
+        );
+        assert!(
+            adaptive.wall.as_secs_f64() <= 1.5 * best_fixed.wall.as_secs_f64(),
+            "adaptive {:?} {} {:?}, best fixed {:?} {}, wide {:?} {}",
+            adaptive.wall,
+            adaptive.throttles,
+            adaptive.stats,
+            best_fixed.wall,
+            best_fixed.throttles,
+            wide.wall,
+            wide.throttles
+        );
+        assert!(adaptive.stats.peak_in_flight < 500);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_tenant_scoped_throttle_does_not_shrink_the_fleet() {
+        let f = fleet(limits(64, true), adaptive::Scope::Tenant).await;
+        assert!(f.throttles > 0);
+        assert_eq!(f.stats.cuts, 0, "{:?}", f.stats);
+        assert_eq!(f.stats.min_limit, 16, "started at 64/4 and never cut");
+        assert_eq!(f.stats.limit, 64, "grew to the ceiling on the clean answers");
+        assert_eq!(f.failed, 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_fixed_limit_runs_exactly_that_many_and_adaptive_grows_to_the_ceiling_when_all_is_clean() {
+        let (c, stop) = (clock(), Stop::new());
+        let clean = |limits: Limits| {
+            run(
+                targets(400),
+                limits,
+                &c,
+                classify,
+                &stop,
+                |_c: Arc<TenantCtx<u32>>| async {
+                    let sent = tenantctl_transport::clock::MonoTime::ZERO;
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    adaptive::report(sent, adaptive::Signal::Clean);
+                    Ok::<(), E>(())
+                },
+                |_| Flow::Continue,
+            )
+        };
+        let fixed = clean(limits(50, false)).await;
+        assert_eq!(fixed.concurrency.peak_in_flight, 50);
+        let adaptive = clean(limits(50, true)).await;
+        assert_eq!(adaptive.concurrency.peak_in_flight, 50);
+        assert_eq!(adaptive.concurrency.min_limit, 12);
+        assert_eq!(adaptive.count(TenantStatus::Ok), 400);
     }
 
     #[tokio::test]

@@ -20,6 +20,8 @@ pub fn classify(e: &ApiError, target: &Target) -> Verdict {
         },
         ApiError::Token(t @ TokenError::Credential(_)) if t.kind().is_fatal() => return Verdict::fatal(),
         e if e.is_throttled() => TenantStatus::Throttled,
+        // Probe D19: a 503 out of retries named its cause, not "unexpected error".
+        ApiError::Http { status: 503, .. } => TenantStatus::ServiceUnavailable,
         e if e.is_forbidden() && expired => TenantStatus::RelationshipExpired,
         e if e.is_forbidden() => TenantStatus::RoleMissing,
         e if e.is_not_found() => TenantStatus::NotFound,
@@ -82,6 +84,7 @@ mod tests {
             (http(403), &active, t(TenantStatus::RoleMissing)),
             (http(403), &expired, t(TenantStatus::RelationshipExpired)),
             (http(404), &active, t(TenantStatus::NotFound)),
+            (http(503), &active, t(TenantStatus::ServiceUnavailable)),
             (http(500), &active, t(TenantStatus::Error)),
         ];
         for (e, target, v) in cases {

@@ -325,6 +325,10 @@ pub struct RetryPolicy {
     pub max_total: Duration,
     /// Longest `Retry-After` honoured; a longer one ends the retries.
     pub max_retry_after: Duration,
+    /// Attempts for a 429 with `Retry-After` while an adaptive fan-out paces the fleet
+    /// (see [`crate::adaptive::attempts_allowed`]): many, as `max_total` is what bounds them
+    /// (tenants already in flight when the limit is cut still compete for the app's budget).
+    pub max_throttled_attempts: u32,
     pub backoff: Backoff,
 }
 
@@ -334,6 +338,7 @@ impl Default for RetryPolicy {
             max_attempts: 8,
             max_total: Duration::from_secs(180),
             max_retry_after: Duration::from_secs(300),
+            max_throttled_attempts: 1000,
             backoff: Backoff::default(),
         }
     }
@@ -492,8 +497,12 @@ impl Executor {
         loop {
             let (req, extra) = make().await.map_err(SendError::Make)?;
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
+            let sent_at = self.clock.now_mono();
             let outcome = self.attempt(&req).await;
             let now = self.clock.now_system();
+            if let Ok(r) = &outcome {
+                crate::adaptive::report(sent_at, crate::adaptive::Signal::of(effective_status(r), r, now));
+            }
             let decision = match &outcome {
                 Ok(r) => classify(
                     Attempt::Status(effective_status(r), r.header("retry-after")),
@@ -528,10 +537,11 @@ impl Executor {
                 self.stats.throttled.fetch_add(1, Ordering::Relaxed);
             }
             let delay = after.unwrap_or_else(|| self.policy.backoff.delay(attempt, self.jitter.unit()));
-            let give_up = attempt + 1 >= self.policy.max_attempts
+            let (max_attempts, max_throttled) = (self.policy.max_attempts, self.policy.max_throttled_attempts);
+            let give_up = attempt + 1 >= crate::adaptive::attempts_allowed(max_attempts, max_throttled, class, after)
                 || delay > self.policy.max_retry_after
                 || self.clock.elapsed(started) + delay > self.policy.max_total
-                || !self.budget.try_withdraw(class);
+                || !(crate::adaptive::free_retry(class, after) || self.budget.try_withdraw(class));
             if give_up {
                 return match outcome {
                     Ok(mut r) => {

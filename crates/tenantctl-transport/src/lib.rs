@@ -3,6 +3,7 @@
 //! with a global retry budget, typed service errors, typed paging streams, and the injected
 //! [`clock`] everything above (and the fan-out) takes its time from.
 
+pub mod adaptive;
 pub mod api;
 pub mod assertion;
 pub mod clock;

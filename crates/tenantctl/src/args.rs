@@ -148,12 +148,17 @@ pub struct OutputArgs {
 /// How many tenants and requests run at once.
 #[derive(Args, Debug, Clone)]
 pub struct FanoutArgs {
-    /// Tenants worked on at once.
+    /// Most tenants worked on at once. The number adapts below it: it starts at a quarter (at
+    /// most 16), grows while answers come back clean and halves when Microsoft throttles the
+    /// app (429) or is unavailable (503). See docs/adaptive.md.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=1000), help_heading = "Fan-out")]
     pub concurrency: u16,
     /// Requests at once within one tenant.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64), help_heading = "Fan-out")]
     pub per_tenant: u16,
+    /// Work on exactly --concurrency tenants at once, whatever the answers (no adaptation).
+    #[arg(long, help_heading = "Fan-out")]
+    pub fixed_concurrency: bool,
 }
 
 impl FanoutArgs {
@@ -161,6 +166,7 @@ impl FanoutArgs {
         tenantctl_ops::Limits {
             tenants: self.concurrency as usize,
             per_tenant: self.per_tenant as usize,
+            adaptive: !self.fixed_concurrency,
         }
     }
 }
@@ -170,13 +176,16 @@ impl FanoutArgs {
 /// per tenant" answer, which tenantctl waits out and retries).
 #[derive(Args, Debug, Clone)]
 pub struct ExoFanoutArgs {
-    /// Tenants worked on at once.
+    /// Most tenants worked on at once (adapts below it, as for Graph; see docs/adaptive.md).
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=1000), help_heading = "Fan-out")]
     pub concurrency: u16,
     /// Exchange requests at once within one tenant (Exchange's per-tenant concurrency budget).
     #[arg(long, default_value_t = tenantctl_ops::exchange::DEFAULT_PER_TENANT as u16,
           value_parser = clap::value_parser!(u16).range(1..=10), help_heading = "Fan-out")]
     pub per_tenant: u16,
+    /// Work on exactly --concurrency tenants at once, whatever the answers (no adaptation).
+    #[arg(long, help_heading = "Fan-out")]
+    pub fixed_concurrency: bool,
 }
 
 impl ExoFanoutArgs {
@@ -184,6 +193,7 @@ impl ExoFanoutArgs {
         FanoutArgs {
             concurrency: self.concurrency,
             per_tenant: self.per_tenant,
+            fixed_concurrency: self.fixed_concurrency,
         }
     }
 }

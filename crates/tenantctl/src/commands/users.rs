@@ -149,6 +149,7 @@ pub async fn exec(g: &Global, a: Args) -> Result<i32> {
             let fanout = FanoutArgs {
                 concurrency: 1,
                 per_tenant: 4,
+                fixed_concurrency: true,
             };
             run_import(g, vec![row], opts, &c.write, &c.output, &fanout).await
         }

@@ -6,6 +6,7 @@
 mod common;
 
 mod e2e;
+mod e2e_adaptive;
 mod e2e_exchange;
 mod e2e_promises;
 mod e2e_reliability;
