@@ -30,8 +30,9 @@ pub fn command(sim: &RunningSim, args: &[&str]) -> Command {
 }
 
 /// Runs a command off the async runtime (the simulator keeps serving meanwhile). Every run
-/// of the suite is checked for secrets on its stdout and stderr (issue 12, "secrets never
-/// printed"): the client secret and refresh token it was given, and any JWT (`eyJ…`).
+/// of the suite is checked for secrets on its stdout and stderr and in the files it wrote
+/// (`--out`, `--status-out`) (issue 12, "secrets never printed"): the client secret and
+/// refresh token it was given, and any JWT (`eyJ…`).
 pub async fn run_cmd(mut c: Command) -> Run {
     let secrets: Vec<String> = c
         .get_envs()
@@ -42,7 +43,23 @@ pub async fn run_cmd(mut c: Command) -> Run {
         .filter_map(|(_, v)| v.map(|v| v.to_string_lossy().into_owned()))
         .filter(|v| v.len() >= 8)
         .collect();
+    // The files it writes (`--out`, `--status-out`) are checked as well.
+    let args: Vec<String> = c.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+    let written: Vec<std::path::PathBuf> = args
+        .windows(2)
+        .filter(|w| w[0] == "--out" || w[0] == "--status-out")
+        .map(|w| std::path::PathBuf::from(&w[1]))
+        .chain(
+            args.iter()
+                .filter_map(|a| a.strip_prefix("--out=").map(std::path::PathBuf::from)),
+        )
+        .collect();
     let out = tokio::task::spawn_blocking(move || c.output().unwrap()).await.unwrap();
+    for f in &written {
+        if let Ok(bytes) = std::fs::read(f) {
+            assert_no_secrets(&String::from_utf8_lossy(&bytes), &secrets, &f.display().to_string());
+        }
+    }
     let run = Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8(out.stdout).unwrap(),
