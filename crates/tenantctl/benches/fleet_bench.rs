@@ -111,6 +111,73 @@ fn summary_line(stderr: &str) -> String {
         .to_owned()
 }
 
+/// The workload's arithmetic for a fan-out read: the partner's own chain, each tenant's
+/// chain, and the sequential baseline, all in seconds.
+struct Workload {
+    partner_chain: f64,
+    chains: Vec<f64>,
+    sequential: f64,
+}
+
+impl Workload {
+    fn longest(&self) -> f64 {
+        self.chains.iter().cloned().fold(0.0, f64::max)
+    }
+
+    /// With C tenants at once the work spreads over C lanes; no run beats its longest chain.
+    fn bound(&self, conc: usize) -> f64 {
+        self.partner_chain + self.longest().max(self.chains.iter().sum::<f64>() / conc as f64)
+    }
+
+    /// Runs `command --all-tenants -o csv --out FILE --concurrency C` for each C and prints a
+    /// table row per run: wall time against the bound, RSS, CPU, speed-up over the sequential
+    /// baseline, rows written (`of` of them expected) and the CLI's summary line.
+    fn run(&self, sim: &RunningSim, command: &[&str], concurrencies: &[usize], of: Option<usize>) {
+        println!(
+            "  lower bound (unlimited concurrency): {:.2} s; sequential baseline (computed): {:.0} s",
+            self.partner_chain + self.longest(),
+            self.sequential
+        );
+        println!(
+            "  {:>11} {:>8} {:>9} {:>8} {:>9} {:>8} {:>10}  summary",
+            "concurrency", "wall_s", "bound_s", "x_bound", "rss_MiB", "cpu_s", "vs_seq"
+        );
+        for &conc in concurrencies {
+            let out = std::env::temp_dir().join(format!("tenantctl-bench-{}-{conc}.csv", command.join("-")));
+            let conc_s = conc.to_string();
+            let mut args: Vec<&str> = command.to_vec();
+            args.extend([
+                "--all-tenants",
+                "-o",
+                "csv",
+                "--out",
+                out.to_str().unwrap(),
+                "--concurrency",
+                &conc_s,
+            ]);
+            let m = run_cli(sim, &args);
+            let rows = std::fs::read_to_string(&out)
+                .map(|s| s.lines().count().saturating_sub(1))
+                .unwrap_or(0);
+            let bound = self.bound(conc);
+            let expected = of.map(|n| format!("/{n}")).unwrap_or_default();
+            println!(
+                "  {:>11} {:>8.2} {:>9.2} {:>8.2} {:>9.1} {:>8.2} {:>9.0}x  exit {} rows {rows}{expected}: {}",
+                conc,
+                m.wall,
+                bound,
+                m.wall / bound,
+                m.peak_rss_mib,
+                m.cpu,
+                self.sequential / m.wall,
+                m.code,
+                summary_line(&m.stderr)
+            );
+            let _ = std::fs::remove_file(out);
+        }
+    }
+}
+
 fn fleet_sim(rt: &tokio::runtime::Runtime, tenants: u32, users: Option<u32>) -> RunningSim {
     let mut c = SimConfig::new(1, tenants);
     c.fleet.users_per_tenant = users;
@@ -140,7 +207,6 @@ fn reads(rt: &tokio::runtime::Runtime) {
             }
         })
         .collect();
-    let longest = chains.iter().cloned().fold(0.0, f64::max);
     let sequential: f64 = partner_chain
         + f.customers()
             .iter()
@@ -157,50 +223,12 @@ fn reads(rt: &tokio::runtime::Runtime) {
         f.customers().len(),
         f.total_users()
     );
-    println!(
-        "  lower bound (unlimited concurrency): {:.2} s; sequential baseline (computed): {:.0} s",
-        partner_chain + longest,
-        sequential
-    );
-    println!(
-        "  {:>11} {:>8} {:>9} {:>8} {:>9} {:>8} {:>10}  summary",
-        "concurrency", "wall_s", "bound_s", "x_bound", "rss_MiB", "cpu_s", "vs_seq"
-    );
-    for conc in [32usize, 64, 128] {
-        let out = std::env::temp_dir().join(format!("tenantctl-bench-users-{conc}.csv"));
-        let m = run_cli(
-            &sim,
-            &[
-                "users",
-                "list",
-                "--all-tenants",
-                "-o",
-                "csv",
-                "--out",
-                out.to_str().unwrap(),
-                "--concurrency",
-                &conc.to_string(),
-            ],
-        );
-        let rows = std::fs::read_to_string(&out)
-            .map(|s| s.lines().count().saturating_sub(1))
-            .unwrap_or(0);
-        // With C tenants at once the work spreads over C lanes.
-        let bound = partner_chain + longest.max(chains.iter().sum::<f64>() / conc as f64);
-        println!(
-            "  {:>11} {:>8.2} {:>9.2} {:>8.2} {:>9.1} {:>8.2} {:>9.0}x  exit {} rows {rows}: {}",
-            conc,
-            m.wall,
-            bound,
-            m.wall / bound,
-            m.peak_rss_mib,
-            m.cpu,
-            sequential / m.wall,
-            m.code,
-            summary_line(&m.stderr)
-        );
-        let _ = std::fs::remove_file(out);
-    }
+    let w = Workload {
+        partner_chain,
+        chains,
+        sequential,
+    };
+    w.run(&sim, &["users", "list"], &[32, 64, 128], None);
     rt.block_on(sim.stop());
 }
 
@@ -333,56 +361,18 @@ fn mailboxes(rt: &tokio::runtime::Runtime) {
         })
         .collect();
     let partner_chain = TOKEN_LAT + 2.0 * LAT;
-    let longest = chains.iter().cloned().fold(0.0, f64::max);
     let sequential: f64 = partner_chain + counts.iter().map(|&n| TOKEN_LAT + LAT + n as f64 * LAT).sum::<f64>();
     println!(
         "\nmailboxes: {} tenants with an Exchange role ({} customers), {total} mailboxes, {batches} $batch requests of up to 10 expected; latency 80±20 ms, token 150 ms",
         readable.len(),
         f.customers().len()
     );
-    println!(
-        "  lower bound (unlimited tenants, 3 per tenant): {:.2} s; sequential baseline (one cmdlet at a time, computed): {:.0} s",
-        partner_chain + longest,
-        sequential
-    );
-    println!(
-        "  {:>11} {:>8} {:>9} {:>8} {:>9} {:>8} {:>10}  summary",
-        "concurrency", "wall_s", "bound_s", "x_bound", "rss_MiB", "cpu_s", "vs_seq"
-    );
-    for conc in [64usize, 128] {
-        let out = std::env::temp_dir().join(format!("tenantctl-bench-mailboxes-{conc}.csv"));
-        let m = run_cli(
-            &sim,
-            &[
-                "mailboxes",
-                "list",
-                "--all-tenants",
-                "-o",
-                "csv",
-                "--out",
-                out.to_str().unwrap(),
-                "--concurrency",
-                &conc.to_string(),
-            ],
-        );
-        let rows = std::fs::read_to_string(&out)
-            .map(|s| s.lines().count().saturating_sub(1))
-            .unwrap_or(0);
-        let bound = partner_chain + longest.max(chains.iter().sum::<f64>() / conc as f64);
-        println!(
-            "  {:>11} {:>8.2} {:>9.2} {:>8.2} {:>9.1} {:>8.2} {:>9.0}x  exit {} rows {rows}/{total}: {}",
-            conc,
-            m.wall,
-            bound,
-            m.wall / bound,
-            m.peak_rss_mib,
-            m.cpu,
-            sequential / m.wall,
-            m.code,
-            summary_line(&m.stderr)
-        );
-        let _ = std::fs::remove_file(out);
-    }
+    let w = Workload {
+        partner_chain,
+        chains,
+        sequential,
+    };
+    w.run(&sim, &["mailboxes", "list"], &[64, 128], Some(total));
     rt.block_on(sim.stop());
 }
 
