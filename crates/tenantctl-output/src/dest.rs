@@ -1,4 +1,6 @@
-//! Where bytes go: stdout, or a temporary file beside `--out` renamed into place on finish.
+//! Where bytes go: stdout, or a temporary file beside `--out` renamed into place on finish
+//! (or, when `--out` is a device or a FIFO such as `/dev/null`, that itself: renaming a file
+//! over `/dev/null` would replace the device for the whole machine).
 //!
 //! Sinks hand over whole rows; they are batched and written only at row boundaries, so a
 //! reader never sees half a row from us.
@@ -12,6 +14,9 @@ const BATCH: usize = 64 * 1024;
 
 enum Target {
     Stdout(Box<dyn Write + Send>),
+    /// `--out` names something that is not a regular file (`/dev/null`, a FIFO, a terminal):
+    /// written to directly, never replaced by a renamed file.
+    Special(std::fs::File),
     File {
         tmp: tempfile::NamedTempFile,
         path: PathBuf,
@@ -26,8 +31,17 @@ pub(crate) struct Dest {
 impl Dest {
     /// Creates the temporary file now, so an unwritable `--out` fails before any work.
     pub fn open(out: Option<&Path>, stdout: Box<dyn Write + Send>) -> Result<Dest, OutputError> {
+        let special = out.is_some_and(|p| std::fs::metadata(p).is_ok_and(|m| !m.is_file() && !m.is_dir()));
         let target = match out {
             None => Target::Stdout(stdout),
+            Some(path) if special => {
+                Target::Special(std::fs::OpenOptions::new().write(true).open(path).map_err(|source| {
+                    OutputError::Create {
+                        path: path.to_owned(),
+                        source,
+                    }
+                })?)
+            }
             Some(path) => Target::File {
                 tmp: temp_beside(path).map_err(|source| OutputError::Create {
                     path: path.to_owned(),
@@ -54,6 +68,7 @@ impl Dest {
     fn inner(&mut self) -> &mut dyn Write {
         match &mut self.target {
             Target::Stdout(w) => w,
+            Target::Special(f) => f,
             Target::File { tmp, .. } => tmp.as_file_mut(),
         }
     }
@@ -78,7 +93,7 @@ impl Dest {
     pub fn finish(mut self) -> std::io::Result<()> {
         self.flush()?;
         match self.target {
-            Target::Stdout(_) => Ok(()),
+            Target::Stdout(_) | Target::Special(_) => Ok(()),
             Target::File { tmp, path } => {
                 tmp.as_file().sync_all()?;
                 tmp.persist(&path).map_err(|e| e.error)?;
@@ -95,6 +110,11 @@ impl Dest {
                 let mut doc = std::io::Cursor::new(Vec::new());
                 write(&mut doc)?;
                 w.write_all(doc.get_ref())?;
+            }
+            Target::Special(f) => {
+                let mut doc = std::io::Cursor::new(Vec::new());
+                write(&mut doc)?;
+                f.write_all(doc.get_ref())?;
             }
             Target::File { tmp, .. } => write(tmp.as_file_mut())?,
         }

@@ -1024,3 +1024,36 @@ fn excel_safe_csv_neutralises_formula_like_text_only() {
     );
     assert!(e.contains("--excel-safe applies to csv only"), "{e}");
 }
+
+/// `--out /dev/null` renamed a regular file over the device (the whole machine lost its
+/// `/dev/null`). A device or FIFO given as `--out` is written to directly and stays what it
+/// is. Checked on a FIFO of our own, never on the real `/dev/null`.
+#[cfg(unix)]
+#[test]
+fn out_to_a_fifo_or_device_writes_into_it_and_never_replaces_it() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let s = OutputSpec {
+        out: Some(fifo.clone()),
+        ..spec(Some(Format::Csv))
+    };
+    let mut sink = tenantctl_output::open(&s, USERS.to_vec(), false).unwrap();
+    for r in users() {
+        sink.write_row(r).unwrap();
+    }
+    sink.finish(&[]).unwrap();
+    let got = reader.join().unwrap();
+    assert!(got.starts_with("tenantId,tenantName,userPrincipalName"), "{got}");
+    assert_eq!(got.lines().count(), 1 + users().len());
+    let t = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+    assert!(t.is_fifo(), "the FIFO is still a FIFO");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(left.len(), 1, "no temporary file beside it");
+}

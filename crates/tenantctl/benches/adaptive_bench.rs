@@ -62,16 +62,9 @@ fn run(rt: &tokio::runtime::Runtime, tenants: u32, flags: &[&str]) -> Row {
     let status = std::env::temp_dir().join(format!("tenantctl-adaptive-bench-{}.json", std::process::id()));
     let t0 = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_tenantctl"))
-        .args([
-            "users",
-            "list",
-            "--all-tenants",
-            "-o",
-            "csv",
-            "--out",
-            "/dev/null",
-            "--status-out",
-        ])
+        .args(["users", "list", "--all-tenants", "-o", "csv", "--out"])
+        .arg(std::env::temp_dir().join(format!("tenantctl-adaptive-bench-{}.csv", std::process::id())))
+        .arg("--status-out")
         .arg(&status)
         .args(flags)
         .env("TENANTCTL_CONFIG", "/nonexistent/tenantctl-bench.toml")

@@ -31,6 +31,7 @@ fn tmp(name: &str) -> std::path::PathBuf {
 /// Runs `users list --all-tenants` with `extra` flags; every tenant's status, counted by name.
 async fn users_list(sim: &RunningSim, extra: &[&str]) -> (i32, BTreeMap<String, usize>, Vec<Value>, String) {
     let status = tmp("status.json");
+    let rows = tmp("rows.csv");
     let mut args = vec![
         "users",
         "list",
@@ -38,7 +39,7 @@ async fn users_list(sim: &RunningSim, extra: &[&str]) -> (i32, BTreeMap<String, 
         "-o",
         "csv",
         "--out",
-        "/dev/null",
+        rows.to_str().unwrap(),
         "--status-out",
         status.to_str().unwrap(),
     ];
