@@ -6,6 +6,7 @@ pub mod exchange;
 pub mod graph;
 pub mod graph_writes;
 pub mod partner_center;
+pub mod reports;
 mod wire;
 
 pub use exchange::Exchange;

@@ -9,6 +9,7 @@ pub mod licences;
 pub mod models;
 pub mod plan;
 pub mod pwsh;
+pub mod reports;
 pub mod roles;
 pub mod rows;
 pub mod status;

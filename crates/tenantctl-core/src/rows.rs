@@ -19,6 +19,9 @@ pub enum Kind {
     Bool,
     /// A point in time (RFC 3339 in csv/json; minutes in the table; a date cell in xlsx).
     DateTime,
+    /// A calendar day (`YYYY-MM-DD` in csv/json/table; a date cell in xlsx), as usage
+    /// reports give their dates.
+    Date,
     /// Several values: an array in JSON, `; `-joined in csv and the table.
     List,
 }
@@ -39,6 +42,7 @@ pub enum Cell {
     Int(i64),
     Bool(bool),
     DateTime(OffsetDateTime),
+    Date(time::Date),
     List(Vec<String>),
 }
 
@@ -51,6 +55,7 @@ impl Cell {
             Cell::Int(i) => Value::from(*i),
             Cell::Bool(b) => Value::from(*b),
             Cell::DateTime(d) => Value::from(crate::models::format_date(*d)),
+            Cell::Date(d) => Value::from(format_day(*d)),
             Cell::List(v) => Value::from(v.clone()),
         }
     }
@@ -63,6 +68,7 @@ impl Cell {
             Cell::Int(i) => i.to_string(),
             Cell::Bool(b) => b.to_string(),
             Cell::DateTime(d) => crate::models::format_date(*d),
+            Cell::Date(d) => format_day(*d),
             Cell::List(v) => v.join("; "),
         }
     }
@@ -70,6 +76,25 @@ impl Cell {
     pub fn is_null(&self) -> bool {
         matches!(self, Cell::Null)
     }
+}
+
+/// `YYYY-MM-DD`.
+pub fn format_day(d: time::Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), d.month() as u8, d.day())
+}
+
+/// A `YYYY-MM-DD` day (exactly that form), as usage reports write dates.
+pub fn parse_day(s: &str) -> Option<time::Date> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i32> {
+        let part = s.get(r)?;
+        part.bytes().all(|c| c.is_ascii_digit()).then(|| part.parse().ok())?
+    };
+    let month = time::Month::try_from(u8::try_from(num(5..7)?).ok()?).ok()?;
+    time::Date::from_calendar_date(num(0..4)?, month, u8::try_from(num(8..10)?).ok()?).ok()
 }
 
 /// A row type: its columns (declared once) and its cells in that order.
@@ -130,6 +155,11 @@ impl ToCell for bool {
 impl ToCell for OffsetDateTime {
     fn to_cell(&self) -> Cell {
         Cell::DateTime(*self)
+    }
+}
+impl ToCell for time::Date {
+    fn to_cell(&self) -> Cell {
+        Cell::Date(*self)
     }
 }
 impl ToCell for Vec<String> {

@@ -456,3 +456,91 @@ mod tests {
         });
     }
 }
+
+define_row! {
+    /// `reports mfa`: one user's MFA and self-service password reset registration
+    /// (Graph `userRegistrationDetails`).
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct MfaRow {
+        "userPrincipalName": Text => pub user_principal_name: String,
+        "displayName": Text => pub display_name: String,
+        "userType": Text => pub user_type: String,
+        "isAdmin": Bool => pub is_admin: bool,
+        "mfaCapable": Bool => pub mfa_capable: bool,
+        "mfaRegistered": Bool => pub mfa_registered: bool,
+        "adminWithoutMfa": Bool => pub admin_without_mfa: bool,
+        "passwordlessCapable": Bool => pub passwordless_capable: bool,
+        "ssprRegistered": Bool => pub sspr_registered: bool,
+        "methods": List => pub methods: Vec<String>,
+        "preferredMethod": Text => pub preferred_method: Option<String>,
+        "lastUpdated": DateTime => pub last_updated: Option<OffsetDateTime>,
+        "userId": Id => pub user_id: String,
+    }
+}
+
+define_row! {
+    /// `reports sign-ins`: one user's last sign-ins (Graph `signInActivity`, Entra ID P1).
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SignInRow {
+        "userPrincipalName": Text => pub user_principal_name: String,
+        "displayName": Text => pub display_name: String,
+        "userType": Text => pub user_type: String,
+        "accountEnabled": Bool => pub account_enabled: Option<bool>,
+        "licensed": Bool => pub licensed: bool,
+        "lastSignIn": DateTime => pub last_sign_in: Option<OffsetDateTime>,
+        "lastNonInteractiveSignIn": DateTime => pub last_non_interactive: Option<OffsetDateTime>,
+        "lastSuccessfulSignIn": DateTime => pub last_successful: Option<OffsetDateTime>,
+        "daysSinceSignIn": Int => pub days_since: Option<i64>,
+        "created": DateTime => pub created: Option<OffsetDateTime>,
+        "userId": Id => pub user_id: String,
+    }
+}
+
+define_row! {
+    /// `reports guests`: one guest user.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct GuestRow {
+        "userPrincipalName": Text => pub user_principal_name: String,
+        "displayName": Text => pub display_name: String,
+        "mail": Text => pub mail: Option<String>,
+        "invitationState": Text => pub invitation_state: Option<String>,
+        "invitationStateChanged": DateTime => pub state_changed: Option<OffsetDateTime>,
+        "created": DateTime => pub created: Option<OffsetDateTime>,
+        "accountEnabled": Bool => pub account_enabled: Option<bool>,
+        "creationType": Text => pub creation_type: Option<String>,
+        "userId": Id => pub user_id: String,
+    }
+}
+
+define_row! {
+    /// `reports admins`: one directory role held by one principal.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct AdminRow {
+        "role": Text => pub role: String,
+        "principalType": Text => pub principal_type: String,
+        "userPrincipalName": Text => pub user_principal_name: Option<String>,
+        "displayName": Text => pub display_name: Option<String>,
+        "accountEnabled": Bool => pub account_enabled: Option<bool>,
+        "scope": Text => pub scope: String,
+        "principalId": Id => pub principal_id: String,
+        "roleId": Id => pub role_id: String,
+    }
+}
+
+define_row! {
+    /// `reports active-users`: a licensed user with no activity in the days asked for (from
+    /// the `getOffice365ActiveUserDetail` usage report).
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct InactiveUserRow {
+        "userPrincipalName": Text => pub user_principal_name: String,
+        "displayName": Text => pub display_name: String,
+        "assignedProducts": List => pub assigned_products: Vec<String>,
+        "lastActivityDate": Date => pub last_activity: Option<time::Date>,
+        "daysInactive": Int => pub days_inactive: Option<i64>,
+        "exchangeLastActivity": Date => pub exchange: Option<time::Date>,
+        "oneDriveLastActivity": Date => pub onedrive: Option<time::Date>,
+        "sharePointLastActivity": Date => pub sharepoint: Option<time::Date>,
+        "teamsLastActivity": Date => pub teams: Option<time::Date>,
+        "namesConcealed": Bool => pub names_concealed: bool,
+    }
+}

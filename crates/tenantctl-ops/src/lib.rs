@@ -19,6 +19,7 @@ pub mod import;
 pub mod licences;
 pub mod list;
 pub mod login;
+pub mod reports;
 pub mod session;
 pub mod targets;
 

@@ -111,6 +111,7 @@ fn compare(a: &Cell, b: &Cell, descending: bool) -> Ordering {
         (Cell::Int(x), Cell::Int(y)) => x.cmp(y),
         (Cell::Bool(x), Cell::Bool(y)) => x.cmp(y),
         (Cell::DateTime(x), Cell::DateTime(y)) => x.cmp(y),
+        (Cell::Date(x), Cell::Date(y)) => x.cmp(y),
         (Cell::Text(x), Cell::Text(y)) => text_order(x, y),
         (x, y) => text_order(&x.to_text(), &y.to_text()),
     };

@@ -12,7 +12,8 @@
 //!   integers → `Int`; booleans → `Bool`; strings that all are RFC 3339 / ISO 8601 date-times
 //!   with an offset, or .NET's `/Date(ms)/` → `DateTime`; strings that all are GUIDs → `Id`
 //!   (kept in csv/json/xlsx, hidden from the default table like other ids); arrays of scalars
-//!   → `List`; anything else or a mix (objects, fractions, plain dates `YYYY-MM-DD`,
+//!   → `List`; strings that all are plain days `YYYY-MM-DD` (usage reports' dates) → `Date`;
+//!   anything else or a mix (objects, fractions,
 //!   date-times without an offset) → `Text`, non-strings as compact JSON.
 //! - **Names**: properties are matched case-insensitively; the first spelling seen names the
 //!   column. A property whose name is a fixed column's (case-insensitively) is kept under
@@ -30,7 +31,7 @@ use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Seek, Write};
 use std::sync::{Mutex, OnceLock};
-use tenantctl_core::rows::{Cell, Column, Kind};
+use tenantctl_core::rows::{parse_day, Cell, Column, Kind};
 use time::format_description::well_known::{Iso8601, Rfc3339};
 use time::{OffsetDateTime, UtcOffset};
 
@@ -318,6 +319,7 @@ enum Infer {
     Int,
     Bool,
     DateTime,
+    Date,
     Guid,
     List,
     Text,
@@ -332,6 +334,8 @@ impl Infer {
             Value::Number(n) if n.as_i64().is_some() => Infer::Int,
             Value::Bool(_) => Infer::Bool,
             Value::String(s) => match *self {
+                Infer::Empty if parse_day(s).is_some() => Infer::Date,
+                Infer::Date if parse_day(s).is_some() => Infer::Date,
                 Infer::Empty if parse_datetime(s).is_some() => Infer::DateTime,
                 Infer::Empty if is_guid(s) => Infer::Guid,
                 Infer::DateTime if parse_datetime(s).is_some() => Infer::DateTime,
@@ -354,6 +358,7 @@ impl Infer {
             Infer::Int => Kind::Int,
             Infer::Bool => Kind::Bool,
             Infer::DateTime => Kind::DateTime,
+            Infer::Date => Kind::Date,
             Infer::Guid => Kind::Id,
             Infer::List => Kind::List,
         }
@@ -409,6 +414,10 @@ fn to_cell(v: Value, kind: Kind) -> Cell {
             Some(d) => Cell::DateTime(d),
             None => Cell::Text(s),
         },
+        (Kind::Date, Value::String(s)) => match parse_day(&s) {
+            Some(d) => Cell::Date(d),
+            None => Cell::Text(s),
+        },
         (Kind::List, Value::Array(items)) => Cell::List(
             items
                 .into_iter()
@@ -425,7 +434,8 @@ fn to_cell(v: Value, kind: Kind) -> Cell {
 }
 
 /// A fixed cell in the spool: JSON as is, a date-time as `{"t":secs,"n":nanos,"o":offset}`
-/// (the only object, so text that looks like a date stays text).
+/// and a day as `{"d":"YYYY-MM-DD"}` (the only objects, so text that looks like a date stays
+/// text).
 fn spool_cell(c: &Cell) -> Value {
     match c {
         Cell::Null => Value::Null,
@@ -438,6 +448,7 @@ fn spool_cell(c: &Cell) -> Value {
             "n": d.nanosecond(),
             "o": d.offset().whole_seconds(),
         }),
+        Cell::Date(d) => serde_json::json!({ "d": tenantctl_core::rows::format_day(*d) }),
     }
 }
 
@@ -456,6 +467,10 @@ fn unspool_cell(v: Value) -> std::io::Result<Cell> {
                 })
                 .collect(),
         ),
+        Value::Object(o) if o.contains_key("d") => {
+            let day = o.get("d").and_then(Value::as_str).and_then(parse_day);
+            Cell::Date(day.ok_or_else(|| bad_spool("a day"))?)
+        }
         Value::Object(o) => {
             let field = |k: &str| o.get(k).and_then(Value::as_i64).ok_or_else(|| bad_spool("a date-time"));
             let (t, n) = (field("t")?, field("n")?);
@@ -549,7 +564,13 @@ mod tests {
             infer(&[json!("/Date(1700000000000)/"), json!("/Date(1700000000000+0100)/")]),
             Kind::DateTime
         );
-        assert_eq!(infer(&[json!("2024-01-15")]), Kind::Text, "a plain date stays text");
+        assert_eq!(infer(&[json!("2024-01-15")]), Kind::Date, "a plain day is a date");
+        assert_eq!(
+            infer(&[json!("2024-01-15"), json!("2024-13-01")]),
+            Kind::Text,
+            "not a day: text"
+        );
+        assert_eq!(infer(&[json!("2024-01-15"), json!("2024-01-15T10:00:00Z")]), Kind::Text);
         assert_eq!(
             infer(&[json!("2024-01-15T10:00:00")]),
             Kind::Text,

@@ -53,6 +53,7 @@ pub(crate) fn table_text(c: &Cell) -> Cow<'_, str> {
                 d.minute()
             ))
         }
+        Cell::Date(d) => Cow::Owned(tenantctl_core::rows::format_day(*d)),
         Cell::List(v) => one_line(Cow::Owned(v.join(", "))),
     }
 }

@@ -21,6 +21,8 @@ const MIN_WIDTH: f64 = 8.0;
 const MAX_WIDTH: f64 = 60.0;
 
 const DATE_FORMAT: &str = "yyyy-mm-dd hh:mm";
+/// Calendar days (usage reports' dates).
+const DAY_FORMAT: &str = "yyyy-mm-dd";
 
 /// The columns of the "Tenants" sheet.
 const STATUS_COLUMNS: &[Column] = &[
@@ -139,7 +141,10 @@ fn status_rows(statuses: &[TenantOutcome]) -> impl Iterator<Item = Vec<Cell>> {
 /// Header (bold, frozen, with an autofilter), typed rows, column widths from the content.
 fn write_sheet(ws: &mut Worksheet, columns: &[Column], rows: impl Iterator<Item = Vec<Cell>>) -> Result<(), XlsxError> {
     let bold = XFormat::new().set_bold();
-    let date = XFormat::new().set_num_format(DATE_FORMAT);
+    let date = (
+        XFormat::new().set_num_format(DATE_FORMAT),
+        XFormat::new().set_num_format(DAY_FORMAT),
+    );
     // Header width plus room for the autofilter button.
     let mut widths: Vec<f64> = columns.iter().map(|c| c.name.chars().count() as f64 + 3.0).collect();
     for (c, col) in columns.iter().enumerate() {
@@ -165,7 +170,8 @@ fn write_sheet(ws: &mut Worksheet, columns: &[Column], rows: impl Iterator<Item 
 }
 
 /// Writes one typed cell; returns about how many characters it shows.
-fn write_cell(ws: &mut Worksheet, r: u32, c: u16, cell: &Cell, date: &XFormat) -> Result<usize, XlsxError> {
+/// `date`: the formats of date-times and of days.
+fn write_cell(ws: &mut Worksheet, r: u32, c: u16, cell: &Cell, date: &(XFormat, XFormat)) -> Result<usize, XlsxError> {
     match cell {
         Cell::Null => return Ok(0),
         Cell::Int(i) => {
@@ -179,8 +185,14 @@ fn write_cell(ws: &mut Worksheet, r: u32, c: u16, cell: &Cell, date: &XFormat) -
         Cell::DateTime(d) => {
             // Excel has no time zones: UTC, as everywhere else in tenantctl's output.
             if let Ok(x) = ExcelDateTime::from_timestamp(d.unix_timestamp()) {
-                ws.write_datetime_with_format(r, c, x, date)?;
+                ws.write_datetime_with_format(r, c, x, &date.0)?;
                 return Ok(DATE_FORMAT.len());
+            }
+        }
+        Cell::Date(d) => {
+            if let Ok(x) = ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day()) {
+                ws.write_datetime_with_format(r, c, x, &date.1)?;
+                return Ok(DAY_FORMAT.len());
             }
         }
         Cell::Text(_) | Cell::List(_) => {}

@@ -353,6 +353,65 @@ impl Api {
         resource: Resource,
         build: impl Fn(&str) -> Request,
     ) -> Result<Response, ApiError> {
+        self.send_inner(tenant, resource, build, false).await
+    }
+
+    /// Sends `req` and returns the `Location` of its `302 Found`: how Graph's usage reports
+    /// answer, with a pre-authenticated download URL (learn.microsoft.com/graph/api/reportroot-getmailboxusagedetail).
+    /// Redirects are never followed by the executor: the URL is for [`Api::download`], which
+    /// sends no token.
+    pub async fn redirect_location(&self, tenant: &str, resource: Resource, req: Request) -> Result<String, ApiError> {
+        let service = Service::of(resource);
+        let r = self
+            .send_inner(tenant, resource, |token| req.clone().bearer(token), true)
+            .await?;
+        if !r.status.is_redirection() {
+            return Err(ApiError::Protocol {
+                service,
+                message: format!(
+                    "expected a redirect to the download ({} answered {} instead)",
+                    crate::http::redact_url(&req.url),
+                    r.status.as_u16()
+                ),
+            });
+        }
+        let location = r.header("location").unwrap_or_default();
+        let base = url::Url::parse(&req.url).ok();
+        let absolute = base
+            .and_then(|b| b.join(location).ok())
+            .filter(|u| !location.is_empty() && matches!(u.scheme(), "http" | "https"));
+        absolute.map(String::from).ok_or_else(|| ApiError::Protocol {
+            service,
+            message: format!(
+                "the redirect of {} names no usable download URL",
+                crate::http::redact_url(&req.url)
+            ),
+        })
+    }
+
+    /// Streams a pre-authenticated download (no token is sent, whatever its host). An error
+    /// answer is `service`'s [`ApiError`]; the body's chunks come as they arrive.
+    pub async fn download(&self, service: Service, url: &str) -> Result<crate::download::Download, ApiError> {
+        match self.executor.download(url).await {
+            Ok(d) => Ok(d),
+            Err(crate::download::DownloadError::Transport(e)) => Err(e.into()),
+            Err(crate::download::DownloadError::Status(r)) => {
+                let mut e = ApiError::from_response(service, &r);
+                if let ApiError::Http { message, .. } = &mut e {
+                    *message = format!("download from {}: {message}", crate::download::redact_download_url(url));
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn send_inner(
+        &self,
+        tenant: &str,
+        resource: Resource,
+        build: impl Fn(&str) -> Request,
+        accept_redirect: bool,
+    ) -> Result<Response, ApiError> {
         let service = Service::of(resource);
         let mut second_chance = true;
         let build = &build;
@@ -389,7 +448,8 @@ impl Api {
                 self.tokens.invalidate(tenant, resource, &token.token).await;
                 continue;
             }
-            if !r.status.is_success() {
+            let wanted = r.status.is_success() || (accept_redirect && r.status.is_redirection());
+            if !wanted {
                 return Err(ApiError::from_response(Service::of(resource), &r));
             }
             return Ok(r);

@@ -431,14 +431,14 @@ impl ExecutorBuilder {
 
 #[derive(Clone)]
 pub struct Executor {
-    client: reqwest::Client,
+    pub(crate) client: reqwest::Client,
     /// Per-attempt timeout (for messages).
     timeout: Duration,
     pub policy: RetryPolicy,
     pub budget: Arc<RetryBudget>,
     pub stats: Arc<TransportStats>,
     clock: SharedClock,
-    jitter: Arc<dyn Jitter>,
+    pub(crate) jitter: Arc<dyn Jitter>,
 }
 
 impl Executor {
@@ -580,7 +580,7 @@ impl Executor {
         })
     }
 
-    fn connection_error(&self, req: &Request, retries: u32, e: reqwest::Error) -> TransportError {
+    pub(crate) fn connection_error(&self, req: &Request, retries: u32, e: reqwest::Error) -> TransportError {
         self.stats.failed_connections.fetch_add(1, Ordering::Relaxed);
         let kind = FailureKind::of(&e);
         let e = e.without_url();
@@ -632,7 +632,7 @@ impl Executor {
 }
 
 /// A connection actively refused (nothing listens on that port).
-fn connection_refused(err: &(dyn std::error::Error + 'static)) -> bool {
+pub(crate) fn connection_refused(err: &(dyn std::error::Error + 'static)) -> bool {
     let mut current = Some(err);
     while let Some(e) = current {
         if e.downcast_ref::<std::io::Error>()

@@ -8,6 +8,7 @@ pub mod api;
 pub mod assertion;
 pub mod clock;
 pub mod cloud;
+pub mod download;
 pub mod http;
 pub mod retry;
 pub mod token;

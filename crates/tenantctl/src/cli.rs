@@ -2,7 +2,9 @@
 //! file under `commands/`).
 
 use crate::args::Global;
-use crate::commands::{customers, domains, exo, licenses, login, mailboxes, relationships, sandbox, sim, users};
+use crate::commands::{
+    customers, domains, exo, licenses, login, mailboxes, relationships, reports, sandbox, sim, users,
+};
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
 
@@ -36,6 +38,9 @@ pub enum Command {
     Exo(exo::Args),
     /// Exchange Online mailboxes with their statistics; stale mailboxes.
     Mailboxes(mailboxes::Args),
+    /// Usage reports for one customer or across all; MFA, sign-ins, guests, admins; licence
+    /// and inactive-user summaries.
+    Reports(reports::Args),
     /// Sign the partner's admin in (device code) and store the refresh token (file 0600).
     Login(login::Args),
     /// The simulator of Microsoft's services.

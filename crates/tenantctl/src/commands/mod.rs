@@ -7,6 +7,7 @@ pub mod licenses;
 pub mod login;
 pub mod mailboxes;
 pub mod relationships;
+pub mod reports;
 pub mod sandbox;
 pub mod sim;
 pub mod users;
@@ -25,6 +26,7 @@ pub async fn exec(cli: Cli) -> Result<i32> {
         Command::Licenses(a) => licenses::exec(g, a).await,
         Command::Login(a) => login::exec(g, a).await,
         Command::Mailboxes(a) => mailboxes::exec(g, a).await,
+        Command::Reports(a) => reports::exec(g, a).await,
         Command::Sim(a) => sim::exec(a).await,
         Command::Sandbox(a) => sandbox::exec(a).await,
     }
