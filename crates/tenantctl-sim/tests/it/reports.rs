@@ -694,3 +694,88 @@ async fn a_large_tenant_streams_its_mailbox_report() {
     assert_eq!(rows.len(), sim.sim.exchange_mailboxes(&t.id.to_string()).len());
     assert!(took.as_secs_f64() < 20.0, "{took:?}");
 }
+
+/// The concealed-names setting is a change like any other: saved with `--state-dir` and
+/// loaded at the next start; a state file written before the setting existed still loads.
+#[tokio::test]
+async fn the_concealed_names_setting_survives_a_restart() {
+    let dir = std::env::temp_dir().join(format!(
+        "tenantctl-sim-reports-{}-{}",
+        std::process::id(),
+        tenantctl_sim::ids::random_guid()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = || {
+        let mut c = SimConfig::new(3, 2);
+        c.fleet.users_per_tenant = Some(4);
+        c.fleet.anchor = ANCHOR;
+        c.clock = Clock::manual_at(NOW);
+        c.throttle.enabled = false;
+        c.state_dir = Some(dir.clone());
+        c
+    };
+    let sim = start_with(config()).await;
+    let t = healthy(&sim, 0);
+    reveal(&sim, &t, &delegated_graph_token(&sim, &t)).await;
+    sim.stop().await;
+    let file = dir.join(tenantctl_sim::STATE_FILE);
+    let saved: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(saved["tenants"][t.idx.to_string()]["display_concealed_names"], false);
+    let sim = start_with(config()).await;
+    let t = healthy(&sim, 0);
+    let (_, _, v) = get_json(
+        &sim,
+        &delegated_graph_token(&sim, &t),
+        "/graph/v1.0/admin/reportSettings",
+        &[],
+    )
+    .await;
+    assert_eq!(v["displayConcealedNames"], false);
+    sim.stop().await;
+    // An older file: no report setting, no deleted-user records.
+    let mut old = saved.clone();
+    let o = old["tenants"][t.idx.to_string()].as_object_mut().unwrap();
+    o.remove("display_concealed_names");
+    o.remove("deleted_users");
+    o.insert("verified_domains".into(), json!(["x.example"]));
+    std::fs::write(&file, serde_json::to_vec(&old).unwrap()).unwrap();
+    let sim = start_with(config()).await;
+    let t = healthy(&sim, 0);
+    let (_, _, v) = get_json(
+        &sim,
+        &delegated_graph_token(&sim, &t),
+        "/graph/v1.0/admin/reportSettings",
+        &[],
+    )
+    .await;
+    assert_eq!(v["displayConcealedNames"], true);
+    sim.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// json-batching: a report function inside `$batch` answers its 302 as a sub-response with the
+/// `Location` header, not followed (microsoft-api-contracts.md §2.4 [I]).
+#[tokio::test]
+async fn a_report_call_in_a_batch_is_a_302_step_with_its_location() {
+    let sim = start(1, 6).await;
+    let t = healthy(&sim, 0);
+    let tok = delegated_graph_token(&sim, &t);
+    let r = client()
+        .post(format!("{}/graph/v1.0/$batch", sim.base_url))
+        .bearer_auth(&tok)
+        .json(
+            &json!({"requests": [{"id": "1", "method": "GET", "url": "/reports/getMailboxUsageDetail(period='D7')"}]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    let step = &v["responses"][0];
+    assert_eq!(step["status"], 302, "{v}");
+    let loc = step["headers"]["Location"]
+        .as_str()
+        .or(step["headers"]["location"].as_str())
+        .unwrap();
+    assert_eq!(download(loc, None).await.0, 200);
+}
