@@ -308,6 +308,9 @@ impl Activity {
     /// The latest active day on or before `upto`.
     pub fn last_active(&self, s: Service, upto: i64) -> Option<i64> {
         let i = s as usize;
+        if !(self.lic[i] || s == Service::Exchange) || self.stop[i] < self.start[i] {
+            return None;
+        }
         let from = upto.min(self.stop[i]);
         let to = self.start[i].max(from.saturating_sub(LOOKBACK_DAYS));
         (to..=from).rev().find(|&d| self.active(s, d))

@@ -555,6 +555,24 @@ async fn names_are_concealed_by_default_and_a_global_admin_can_reveal_them() {
     sim.sim.trouble_overrides.write().insert(t.idx, Trouble::ReadOnlyRoles);
     let (h, rows) = parse(&fetch(&sim, &tok, "getMailboxUsageDetail(period='D7')").await);
     assert!(rows.iter().all(|r| is_hex(col(&h, r, "User Principal Name"))));
+    // App-only: the partner app reads the setting (ReportSettings.Read.All) but may not change it.
+    let f = &sim.sim.fleet;
+    let app = tenantctl_sim::auth::mint(
+        &sim.sim.keys,
+        &tenantctl_sim::auth::TokenRequest {
+            tenant_id: t.id,
+            audience: tenantctl_sim::auth::AUD_GRAPH,
+            app_id: f.partner.client_id,
+            user: None,
+            lifetime_secs: 3600,
+        },
+    );
+    let (s, _, v) = get_json(&sim, &app, "/graph/v1.0/admin/reportSettings", &[]).await;
+    assert_eq!((s, v["displayConcealedNames"].clone()), (200, json!(false)));
+    assert_eq!(patch(app.clone()).await.status(), 403);
+    // App-only reads reports with Reports.Read.All and sees names when the tenant shows them.
+    let (h, rows) = parse(&fetch(&sim, &app, "getMailboxUsageDetail(period='D7')").await);
+    assert!(rows.iter().all(|r| col(&h, r, "User Principal Name").contains('@')));
     // Another tenant keeps the default.
     let other = healthy(&sim, 1);
     let (_, _, v) = get_json(
