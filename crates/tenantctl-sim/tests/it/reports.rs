@@ -797,3 +797,33 @@ async fn a_report_call_in_a_batch_is_a_302_step_with_its_location() {
         .unwrap();
     assert_eq!(download(loc, None).await.0, 200);
 }
+
+/// "If-None-Match: if the eTag provided matches the current tag on the file, a 304 Not
+/// Modified response code is returned" (reportroot-getmailboxusagedetail, request headers).
+#[tokio::test]
+async fn if_none_match_with_the_current_tag_is_304() {
+    let sim = start(1, 6).await;
+    let t = healthy(&sim, 0);
+    let tok = delegated_graph_token(&sim, &t);
+    let c = "getMailboxUsageDetail(period='D7')";
+    let (s, h, _) = call(&sim, &tok, c).await;
+    assert_eq!(s, 302);
+    let tag = h["etag"].to_str().unwrap().to_owned();
+    let (_, h2, _) = download(h["location"].to_str().unwrap(), None).await;
+    assert_eq!(h2["etag"], tag.as_str());
+    let (s, h3, _) = get(&sim, &tok, &report_path(c), &[("if-none-match", &tag)]).await;
+    assert_eq!(s, 304);
+    assert_eq!(h3["etag"], tag.as_str());
+    // Another period is another file; the next day's file is another too.
+    let (s, _, _) = get(
+        &sim,
+        &tok,
+        &report_path("getMailboxUsageDetail(period='D30')"),
+        &[("if-none-match", &tag)],
+    )
+    .await;
+    assert_eq!(s, 302);
+    advance(&sim, 86_400.0).await;
+    let (s, _, _) = get(&sim, &tok, &report_path(c), &[("if-none-match", &tag)]).await;
+    assert_eq!(s, 302);
+}

@@ -110,6 +110,7 @@ fn plain(status: StatusCode, text: &str) -> Response {
 pub fn csv_response(sim: Arc<Sim>, job: Job) -> Response {
     let now = sim.clock.now_unix();
     let n = job.chunks(&sim);
+    let etag = job.etag.clone();
     let head = futures::stream::once(futures::future::ready(Ok::<Bytes, std::io::Error>(Bytes::from(
         job.header(),
     ))));
@@ -122,6 +123,7 @@ pub fn csv_response(sim: Arc<Sim>, job: Job) -> Response {
     })
     .filter(|r: &Result<Bytes, std::io::Error>| futures::future::ready(!matches!(r, Ok(b) if b.is_empty())));
     let mut r = Response::new(Body::from_stream(head.chain(rows)));
+    super::set_etag(r.headers_mut(), &etag);
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/octet-stream"),

@@ -23,7 +23,7 @@ use crate::state::Sim;
 use crate::world::usage::{self, Window};
 use axum::body::Bytes;
 use axum::extract::Path;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
@@ -265,7 +265,7 @@ fn reader<S>(call: &GraphCall<S>) -> Result<bool, GraphError> {
 }
 
 /// `GET /reports/{function}(...)`: 302 to a pre-authenticated download URL.
-pub async fn report(call: GraphCall<Directory>, Path(segment): Path<String>) -> Res {
+pub async fn report(call: GraphCall<Directory>, Path(segment): Path<String>, headers: HeaderMap) -> Res {
     let now = call.sim.clock.now_unix();
     let name = function_name(&segment);
     if catalog::find(name).is_none() {
@@ -297,7 +297,18 @@ pub async fn report(call: GraphCall<Directory>, Path(segment): Path<String>) -> 
         }
     }
     let concealed = !names || sim.world.tenant(call.t()).display_concealed_names();
-    let job = job_for(call.t().idx, parsed, concealed, now);
+    let job = job_for(sim, call.t().idx, parsed, concealed, now);
+    // "If this request header is included and the eTag provided matches the current tag on
+    // the file, a 304 Not Modified response code is returned" (every reportroot-* page).
+    let if_none_match = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok());
+    if if_none_match.is_some_and(|tags| etag_matches(tags, &job.etag)) {
+        let mut r = Response::new(axum::body::Body::empty());
+        *r.status_mut() = StatusCode::NOT_MODIFIED;
+        set_etag(r.headers_mut(), &job.etag);
+        graph_headers(r.headers_mut(), &call.ids);
+        return Ok(r);
+    }
+    let etag = job.etag.clone();
     let id = sim.reports.links.issue(job, sim.clock.now_secs_f64());
     sim.reports.issued.fetch_add(1, Ordering::Relaxed);
     let mut r = Response::new(axum::body::Body::empty());
@@ -307,19 +318,47 @@ pub async fn report(call: GraphCall<Directory>, Path(segment): Path<String>) -> 
     if let Ok(v) = HeaderValue::from_str(&format!("{}{}/{id}", call.base, download::PREFIX)) {
         h.insert(header::LOCATION, v);
     }
+    set_etag(h, &etag);
     graph_headers(h, &call.ids);
     Ok(r)
 }
 
-/// The rendering job of a parsed call.
-pub fn job_for(tenant: u32, c: Call, concealed: bool, now: i64) -> Job {
+/// Whether an `If-None-Match` value (`*`, or a comma-separated list of tags) names `tag`.
+fn etag_matches(header: &str, tag: &str) -> bool {
+    header
+        .split(',')
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == "*" || t == tag)
+}
+
+pub(crate) fn set_etag(h: &mut HeaderMap, tag: &str) {
+    if let Ok(v) = HeaderValue::from_str(tag) {
+        h.insert(header::ETAG, v);
+    }
+}
+
+/// The rendering job of a parsed call. Its entity tag changes when the file may: another
+/// function, window or concealment, another clock day, or any change to the world [I].
+pub fn job_for(sim: &Sim, tenant: u32, c: Call, concealed: bool, now: i64) -> Job {
+    let refresh = usage::refresh_day(now);
+    let tag = crate::ids::hash(&[
+        tenant as u64,
+        crate::odata::hash_str(c.spec.name),
+        c.window.last as u64,
+        c.window.days as u64,
+        refresh as u64,
+        u64::from(concealed),
+        sim.world.generation(),
+        usage::day_of(now) as u64,
+    ]);
     Job {
         tenant,
         spec: c.spec,
         window: c.window,
-        refresh: usage::refresh_day(now),
+        refresh,
         period: c.period,
         concealed,
+        etag: format!("\"{tag:016x}\""),
     }
 }
 
@@ -330,7 +369,7 @@ pub fn ground_truth(sim: &Sim, tenant: u32, segment: &str) -> Result<String, Cal
     let c = parse_call(segment, now)?;
     let t = &sim.fleet.tenants[tenant as usize];
     let concealed = sim.world.tenant(t).display_concealed_names();
-    Ok(job_for(tenant, c, concealed, now).render_all(sim, now))
+    Ok(job_for(sim, tenant, c, concealed, now).render_all(sim, now))
 }
 
 const SETTINGS_CTX: &str = "https://graph.microsoft.com/v1.0/$metadata#admin/reportSettings/$entity";

@@ -43,6 +43,8 @@ pub struct Job {
     /// The `Report Period` cell: the day count (`1` for a `date=` report [I]).
     pub period: String,
     pub concealed: bool,
+    /// The file's entity tag (`ETag`, `If-None-Match`).
+    pub etag: String,
 }
 
 /// One row source of a per-user report.
