@@ -215,6 +215,7 @@ pub const APP_GRAPH_ROLES: &[&str] = &[
     "User.ReadWrite.All",
     "Reports.Read.All",
     "Organization.Read.All",
+    "ReportSettings.Read.All",
 ];
 
 pub fn mint(keys: &Keys, req: &TokenRequest<'_>) -> String {

@@ -174,6 +174,8 @@ pub async fn build(cfg: SimConfig, base_url: String) -> std::io::Result<Arc<Sim>
         dice: Dice::new(cfg.fault_seed),
         exchange: exchange::ExchangeThrottle::new(cfg.exchange_max_concurrent),
         persist,
+        global_admin_overrides: RwLock::new(HashMap::new()),
+        reports: graph::reports::ReportsState::default(),
         initial: cfg,
     }))
 }

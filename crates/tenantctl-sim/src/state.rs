@@ -103,6 +103,11 @@ pub struct Sim {
     pub persist: Option<Persist>,
     /// Exchange's concurrent requests per tenant.
     pub exchange: crate::services::exchange::ExchangeThrottle,
+    /// Global Administrator given (`true`) or taken (`false`) in a customer's main GDAP
+    /// relationship through `PUT /_sim/tenants/{id}/global-admin`.
+    pub global_admin_overrides: RwLock<HashMap<u32, bool>>,
+    /// Usage reports: issued download links, the reports quota, download counters.
+    pub reports: crate::services::graph::reports::ReportsState,
 }
 
 impl Sim {
@@ -197,6 +202,8 @@ impl Sim {
         self.token_lifetime_secs
             .store(self.initial.token_lifetime_secs, Ordering::Relaxed);
         self.trouble_overrides.write().clear();
+        self.global_admin_overrides.write().clear();
+        self.reports.reset();
         self.stats.reset();
         self.identity.reset();
         self.world.reset();
@@ -215,8 +222,21 @@ impl Sim {
         self.trouble_overrides.read().get(&t.idx).copied().unwrap_or(t.trouble)
     }
 
-    /// The partner's access to tenant `t`, with any run-time trouble applied.
+    /// The partner's access to tenant `t`, with any run-time trouble and Global Administrator
+    /// override applied.
     pub fn access(&self, t: &Tenant) -> Access {
+        let mut a = self.access_before_ga(t);
+        match self.global_admin_overrides.read().get(&t.idx) {
+            Some(true) if a.active_relationship && !a.roles.contains(&roles::GLOBAL_ADMINISTRATOR) => {
+                a.roles.push(roles::GLOBAL_ADMINISTRATOR)
+            }
+            Some(false) => a.roles.retain(|r| *r != roles::GLOBAL_ADMINISTRATOR),
+            _ => {}
+        }
+        a
+    }
+
+    fn access_before_ga(&self, t: &Tenant) -> Access {
         let generated = Access {
             active_relationship: t.has_active_relationship(),
             consent: t.app_consent,
@@ -253,6 +273,20 @@ impl Sim {
     /// The GDAP relationships with tenant `t` as Graph lists them now (run-time trouble applied).
     pub fn relationships(&self, t: &Tenant) -> Vec<Relationship> {
         let mut rels = t.relationships.clone();
+        if let Some(&ga) = self.global_admin_overrides.read().get(&t.idx) {
+            if let Some(main) = rels.iter_mut().find(|r| r.status == "active") {
+                let set = |list: &mut Vec<&'static str>| {
+                    list.retain(|r| *r != roles::GLOBAL_ADMINISTRATOR);
+                    if ga {
+                        list.push(roles::GLOBAL_ADMINISTRATOR);
+                    }
+                };
+                set(&mut main.roles);
+                for a in &mut main.assignments {
+                    set(&mut a.roles);
+                }
+            }
+        }
         let Some(over) = self.trouble_overrides.read().get(&t.idx).copied() else {
             return rels;
         };

@@ -17,6 +17,9 @@
 //! | `POST /_sim/identity/device/approve`, `.../decline` | `{"user_code":"..."}` |
 //! | `POST /_sim/identity/refresh-tokens/revoke`, `.../expire` | AADSTS50173 / AADSTS700082 from now on |
 //! | `GET`/`POST`/`DELETE /_sim/dns` | the simulated public DNS (the registrar): `{"name","type","value"}` |
+//! | `GET`/`POST /_sim/reports` | usage report counters (`downloads_served`, `downloads_refused_authorization`…) / `{"quota_enabled": true\|false\|null}` |
+//! | `GET /_sim/reports/{tenant}/{call}` | the ground-truth CSV of a report call, e.g. `getMailboxUsageDetail(period='D30')` |
+//! | `PUT /_sim/tenants/{id}/global-admin` | `{"granted": true\|false\|null}`: Global Administrator in the main GDAP relationship |
 //! | `GET`/`POST /_sim/clock` | the simulator's now / move it: `{"advanceSeconds": 3600}` or `{"now": "RFC 3339"}` |
 //!
 //! `POST /_sim/faults` also takes `"seed"`: the fault schedule starts again from it.
@@ -24,6 +27,7 @@
 
 mod dns;
 mod identity;
+mod reports;
 mod settings;
 
 use crate::platform::errors::ControlError;
@@ -64,6 +68,12 @@ pub fn routes() -> Router<Arc<Sim>> {
         .route("/_sim/identity/device/decline", post(identity::decline))
         .route("/_sim/identity/refresh-tokens/revoke", post(identity::revoke))
         .route("/_sim/identity/refresh-tokens/expire", post(identity::expire))
+        .route("/_sim/reports", get(reports::get_reports).post(reports::set_reports))
+        .route("/_sim/reports/{tenant}/{call}", get(reports::ground_truth))
+        .route(
+            "/_sim/tenants/{id}/global-admin",
+            put(reports::set_global_admin).post(reports::set_global_admin),
+        )
         .route(
             "/_sim/dns",
             get(dns::dns_list).post(dns::dns_publish).delete(dns::dns_remove),

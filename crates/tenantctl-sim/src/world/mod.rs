@@ -12,6 +12,7 @@ pub mod names;
 pub mod overlay;
 pub mod persist;
 pub mod skus;
+pub mod usage;
 
 use crate::ids::Guid;
 use fleet::{Domain, Fleet, Subscription, Tenant};
@@ -129,13 +130,24 @@ impl World {
         Ok(v)
     }
 
-    /// Deletes a user; its licences return to the pool.
+    /// Deletes a user at the fleet's anchor time (see [`World::delete_user_at`]).
     pub fn delete_user(&self, t: &Tenant, key: &str) -> Result<UserView, WorldError> {
+        self.delete_user_at(t, key, self.fleet.config.anchor)
+    }
+
+    /// Deletes a user at `when` (Unix seconds); its licences return to the pool, and usage
+    /// reports keep listing it as deleted.
+    pub fn delete_user_at(&self, t: &Tenant, key: &str, when: i64) -> Result<UserView, WorldError> {
         let mut o = self.overlays[t.idx as usize].write();
         let v = find_user(&self.fleet, t, &o, key).ok_or(WorldError::NotFound)?;
         for l in &v.user.licences {
             *o.consumed_delta.entry(l.sku_id).or_default() -= 1;
         }
+        o.deleted_users.push(overlay::DeletedUser {
+            index: v.index,
+            user: v.user.clone(),
+            deleted: when,
+        });
         o.store(t, v.index, None);
         self.changed();
         Ok(v)
@@ -184,6 +196,12 @@ impl World {
         o.store(t, v.index, Some(v.user.clone()));
         self.changed();
         Ok(v)
+    }
+
+    /// Sets `admin/reportSettings` `displayConcealedNames` for tenant `t`.
+    pub fn set_display_concealed_names(&self, t: &Tenant, v: bool) {
+        self.overlays[t.idx as usize].write().display_concealed_names = Some(v);
+        self.changed();
     }
 
     /// Whether a verified domain `name` exists in a tenant other than `except`.
@@ -385,6 +403,21 @@ impl TenantView<'_> {
 
     pub fn skus(&self) -> Vec<SkuView> {
         skus_of(self.t, &self.o)
+    }
+
+    /// Users deleted by writes, in deletion order.
+    pub fn deleted_users(&self) -> &[overlay::DeletedUser] {
+        &self.o.deleted_users
+    }
+
+    /// `admin/reportSettings` `displayConcealedNames` (default `true`).
+    pub fn display_concealed_names(&self) -> bool {
+        self.o.display_concealed_names.unwrap_or(true)
+    }
+
+    /// The seed and anchor of the fleet (for derived data).
+    pub fn seed_anchor(&self) -> (u64, i64) {
+        (self.fleet.config.seed, self.fleet.config.anchor)
     }
 }
 

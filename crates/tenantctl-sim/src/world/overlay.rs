@@ -38,6 +38,22 @@ pub struct TenantOverlay {
     pub mailboxes: BTreeMap<Guid, super::mailboxes::MailboxSettings>,
     /// Add-MailboxPermission grants.
     pub mailbox_permissions: Vec<super::mailboxes::MailboxPermission>,
+    /// Users deleted by writes, as they were, with the time of deletion (usage reports list
+    /// them with `Is Deleted`).
+    pub deleted_users: Vec<DeletedUser>,
+    /// `admin/reportSettings` `displayConcealedNames` after a PATCH; `None`: Microsoft's
+    /// default (`true`, since 2021-09-01).
+    pub display_concealed_names: Option<bool>,
+}
+
+/// A user deleted by a write.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeletedUser {
+    /// Its slot in the tenant's user list.
+    pub index: u64,
+    pub user: UserRecord,
+    /// Unix seconds.
+    pub deleted: i64,
 }
 
 impl TenantOverlay {

@@ -13,6 +13,7 @@ pub mod gdap;
 pub mod licences;
 pub mod org;
 pub mod paging;
+pub mod reports;
 pub mod skus;
 pub mod specs;
 pub mod users;
@@ -69,6 +70,7 @@ pub fn routes() -> Router<Arc<Sim>> {
         )
         .route("/graph/v1.0/users/{id}/assignLicense", post(licences::assign_license))
         .route("/graph/v1.0/subscribedSkus", get(skus::subscribed_skus))
+        .merge(reports::routes())
 }
 
 /// Graph's wording of a refused world change. `key` is the id or name the request used.
@@ -136,6 +138,9 @@ fn unresolved_segment(path: &str) -> String {
         "verify",
         "verificationDnsRecords",
         "serviceConfigurationRecords",
+        "reports",
+        "admin",
+        "reportSettings",
     ];
     let rest = path.trim_start_matches("/graph").trim_start_matches('/');
     let mut segs = rest.split('/').filter(|s| !s.is_empty());

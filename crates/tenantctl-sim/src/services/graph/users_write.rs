@@ -263,7 +263,7 @@ pub async fn delete_user(call: GraphCall<Directory>, Path(key): Path<String>) ->
     call.charge_write()?;
     call.sim
         .world
-        .delete_user(call.t(), &key)
+        .delete_user_at(call.t(), &key, call.sim.clock.now_unix())
         .map_err(|e| world_error(&call, e, &key))?;
     super::persist(&call).await?;
     Ok(call.no_content())

@@ -348,6 +348,11 @@ fn gen_relationships(
     if trouble == Trouble::None && rng.chance(0.05) {
         role_set.push(PRIVILEGED_ROLE_ADMINISTRATOR);
     }
+    // ~10% of healthy customers also granted Global Administrator: an independent hash.
+    let global_admin = trouble == Trouble::None && global_admin_draw(seed, t);
+    if global_admin {
+        role_set.push(GLOBAL_ADMINISTRATOR);
+    }
     // When does the main relationship end? Active ones end in the future (8% within 30 days),
     // an expired one ended 1–120 days ago.
     let end = match trouble {
@@ -359,7 +364,11 @@ fn gen_relationships(
     let created = activated - rng.range(60, 3 * 86_400) as i64;
     let status = if end <= anchor { "expired" } else { "active" };
     // Auto-extend is not allowed when Global Administrator is in the role set.
-    let auto_extend = if rng.chance(0.4) { "P180D" } else { "PT0S" };
+    let auto_extend = if rng.chance(0.4) && !global_admin {
+        "P180D"
+    } else {
+        "PT0S"
+    };
     out.push(make_relationship(
         seed,
         t,

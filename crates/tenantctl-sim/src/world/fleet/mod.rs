@@ -108,7 +108,25 @@ pub fn no_exchange_role_draw(seed: u64, t: u32) -> bool {
     t != 0 && unit(hash(&[seed, t as u64, 0xEC0])) < NO_EXCHANGE_ROLE_SHARE
 }
 
+/// Share of trouble-free customers whose main GDAP relationship also grants Global
+/// Administrator (the only role that may change the reports' concealed-names setting).
+pub const GLOBAL_ADMIN_SHARE: f64 = 0.10;
+
+/// Whether customer `t` (when trouble-free) was granted Global Administrator in its main GDAP
+/// relationship: an independent hash (no other draw moves); never together with
+/// [`no_exchange_role_draw`] (Global Administrator can do everything in Exchange).
+pub fn global_admin_draw(seed: u64, t: u32) -> bool {
+    t != 0 && !no_exchange_role_draw(seed, t) && unit(hash(&[seed, t as u64, 0x6A0])) < GLOBAL_ADMIN_SHARE
+}
+
 impl Fleet {
+    /// Customers generated with Global Administrator (see [`global_admin_draw`]).
+    pub fn global_admin_customers(&self) -> impl Iterator<Item = &Tenant> {
+        self.customers()
+            .iter()
+            .filter(move |t| t.trouble == Trouble::None && global_admin_draw(self.config.seed, t.idx))
+    }
+
     /// Customers generated without any Exchange-capable GDAP role (see [`no_exchange_role_draw`]).
     pub fn no_exchange_role_customers(&self) -> impl Iterator<Item = &Tenant> {
         self.customers()
