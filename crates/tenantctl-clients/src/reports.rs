@@ -47,6 +47,14 @@ impl ReportRow {
     }
 }
 
+/// What a usage report download yields: its header first (also when it has no rows), then
+/// its rows.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReportItem {
+    Header(Arc<[String]>),
+    Row(ReportRow),
+}
+
 #[derive(Clone)]
 pub struct Reports {
     pub api: Api,
@@ -75,7 +83,7 @@ impl Reports {
         &self,
         tenant: &str,
         call: &ReportCall,
-    ) -> impl Stream<Item = Result<ReportRow, ApiError>> + Send + 'static {
+    ) -> impl Stream<Item = Result<ReportItem, ApiError>> + Send + 'static {
         let api = self.api.clone();
         let req = self.report_request(call);
         let tenant = tenant.to_owned();
@@ -105,7 +113,9 @@ impl Reports {
                 }
                 for values in records {
                     let Some(h) = &header else {
-                        header = Some(values.into());
+                        let h: Arc<[String]> = values.into();
+                        header = Some(h.clone());
+                        yield ReportItem::Header(h);
                         continue;
                     };
                     if values.len() == 1 && values[0].is_empty() {
@@ -118,7 +128,7 @@ impl Reports {
                             h.len()
                         )))?;
                     }
-                    yield ReportRow { header: h.clone(), values };
+                    yield ReportItem::Row(ReportRow { header: h.clone(), values });
                 }
             }
         }

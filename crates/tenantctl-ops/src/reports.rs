@@ -14,7 +14,7 @@ use futures::TryStreamExt;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
-use tenantctl_clients::reports::{date_time, ReportRow, Reports};
+use tenantctl_clients::reports::{date_time, ReportItem, ReportRow, Reports};
 use tenantctl_core::reports::{looks_concealed, Period, ReportCall, Window, IDENTIFYING_COLUMNS};
 use tenantctl_core::roles::role_name;
 use tenantctl_core::rows::parse_day;
@@ -77,6 +77,15 @@ pub struct ReportRun {
     pub call: ReportCall,
     /// Switch concealment off for the download (and back on after it) where it is on.
     pub reveal: bool,
+    /// Also read each tenant's current default domain (`/domains`, beside the report).
+    pub default_domains: bool,
+}
+
+/// One finished tenant of a usage report: its header and rows, and its current default
+/// domain when asked for and readable.
+pub struct ReportTenant {
+    pub result: TenantResult<ReportItem>,
+    pub default_domain: Option<String>,
 }
 
 /// Whether a row shows a concealed name in any identifying column.
@@ -88,11 +97,11 @@ fn is_concealed(r: &ReportRow) -> bool {
 
 /// Reads one tenant's report whole (rows kept until the download ends, so a download cut in
 /// the middle is read again without duplicates).
-async fn read_report(reports: &Reports, tenant: &str, call: &ReportCall) -> Result<Vec<ReportRow>, ApiError> {
+async fn read_report(reports: &Reports, tenant: &str, call: &ReportCall) -> Result<Vec<ReportItem>, ApiError> {
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let rows: Result<Vec<ReportRow>, ApiError> = reports.rows(tenant, call).try_collect().await;
+        let rows: Result<Vec<ReportItem>, ApiError> = reports.rows(tenant, call).try_collect().await;
         match rows {
             Err(ApiError::Transport(e)) if attempt < DOWNLOAD_ATTEMPTS && e.answer_lost() => {
                 tracing::debug!(tenant, attempt, "report download cut: reading it again");
@@ -103,27 +112,87 @@ async fn read_report(reports: &Reports, tenant: &str, call: &ReportCall) -> Resu
 }
 
 /// `reports aggregate` (and `get`, with one target): the report in each target; each
-/// finished tenant's rows go to `on_done`, whose outcome's `detail` flags concealed names.
+/// finished tenant's header and rows go to `on_done` (its outcome counts the rows), whose
+/// outcome's `detail` flags concealed names.
 pub async fn usage_report(
     s: &Session,
     targets: Vec<Target>,
     what: ReportRun,
     run: &RunOptions,
-    mut on_done: impl FnMut(TenantResult<ReportRow>) -> Flow,
+    mut on_done: impl FnMut(ReportTenant) -> Flow,
 ) -> anyhow::Result<Summary> {
     let reports = Reports::new(s.api().clone());
+    let graph = s.graph();
     let what = Arc::new(what);
+    let domains: Arc<parking_lot::Mutex<HashMap<TenantId, String>>> = Default::default();
+    let domains_read = domains.clone();
     let concealed: Arc<parking_lot::Mutex<HashMap<TenantId, bool>>> = Default::default();
     let flags = concealed.clone();
+    let mut rows_of: HashMap<TenantId, u64> = HashMap::new();
     let summary = tenantctl_fanout::run(
         targets,
         run.limits,
         s.api().clock(),
         classify_failure,
         &run.stop,
-        |ctx: Arc<TenantCtx<ReportRow>>| {
+        |ctx: Arc<TenantCtx<ReportItem>>| {
             let (reports, what, concealed) = (reports.clone(), what.clone(), concealed.clone());
+            let (graph, domains) = (graph.clone(), domains.clone());
             async move {
+                let tid = ctx.target.id.to_string();
+                let domain = async {
+                    if !what.default_domains {
+                        return;
+                    }
+                    let _p = ctx.permit().await;
+                    // The report does not depend on it: a failure leaves the contract's copy.
+                    if let Ok(ds) = graph.domains(&tid).await {
+                        if let Some(d) = ds.into_iter().find(|d| d.is_default) {
+                            domains.lock().insert(ctx.target.id, d.name);
+                        }
+                    }
+                };
+                let (report, ()) = futures::join!(report_of(&reports, &what, &ctx, &concealed), domain);
+                report
+            }
+        },
+        |mut r: TenantResult<ReportItem>| {
+            r.outcome.rows = r.items.iter().filter(|i| matches!(i, ReportItem::Row(_))).count() as u64;
+            rows_of.insert(r.target.id, r.outcome.rows);
+            if r.outcome.status == TenantStatus::Ok && flags.lock().get(&r.target.id).copied().unwrap_or(false) {
+                r.outcome.detail = CONCEALED_NOTE.to_owned();
+            }
+            let default_domain = domains_read.lock().remove(&r.target.id);
+            on_done(ReportTenant {
+                result: r,
+                default_domain,
+            })
+        },
+    )
+    .await;
+    let mut summary = summary;
+    let flags = concealed.lock();
+    for o in &mut summary.outcomes {
+        if let Some(n) = rows_of.get(&o.tenant_id) {
+            o.rows = *n;
+        }
+        if o.status == TenantStatus::Ok && flags.get(&o.tenant_id).copied().unwrap_or(false) {
+            o.detail = CONCEALED_NOTE.to_owned();
+        }
+    }
+    Ok(summary)
+}
+
+/// One tenant's report (with `--reveal`'s switch off and back on around it).
+async fn report_of(
+    reports: &Reports,
+    what: &ReportRun,
+    ctx: &TenantCtx<ReportItem>,
+    concealed: &parking_lot::Mutex<HashMap<TenantId, bool>>,
+) -> Result<(), Failure> {
+    {
+        {
+            {
                 let tid = ctx.target.id.to_string();
                 let _p = ctx.permit().await;
                 let mut switched_off = false;
@@ -143,7 +212,7 @@ pub async fn usage_report(
                     }
                 }
                 let rows = rows?;
-                let hidden = rows.iter().any(is_concealed);
+                let hidden = rows.iter().any(|i| matches!(i, ReportItem::Row(r) if is_concealed(r)));
                 concealed.lock().insert(ctx.target.id, hidden);
                 for r in rows {
                     ctx.emit(r);
@@ -153,23 +222,8 @@ pub async fn usage_report(
                     _ => Ok(()),
                 }
             }
-        },
-        |mut r: TenantResult<ReportRow>| {
-            if r.outcome.status == TenantStatus::Ok && flags.lock().get(&r.target.id).copied().unwrap_or(false) {
-                r.outcome.detail = CONCEALED_NOTE.to_owned();
-            }
-            on_done(r)
-        },
-    )
-    .await;
-    let mut summary = summary;
-    let flags = concealed.lock();
-    for o in &mut summary.outcomes {
-        if o.status == TenantStatus::Ok && flags.get(&o.tenant_id).copied().unwrap_or(false) {
-            o.detail = CONCEALED_NOTE.to_owned();
         }
     }
-    Ok(summary)
 }
 
 /// `--reveal --what-if`: each target's report setting (true: names concealed), read only.
@@ -496,17 +550,29 @@ pub async fn active_users(
         name: "getOffice365ActiveUserDetail".into(),
         window: Window::Period(period_covering(days)),
     };
-    let what = ReportRun { call, reveal: false };
+    let what = ReportRun {
+        call,
+        reveal: false,
+        default_domains: false,
+    };
     let fallback_today = OffsetDateTime::from(s.api().clock().now_system()).date();
     let mut rows_of: HashMap<TenantId, u64> = HashMap::new();
-    let mut summary = usage_report(s, targets, what, run, |r: TenantResult<ReportRow>| {
-        let today = r
+    let mut summary = usage_report(s, targets, what, run, |t: ReportTenant| {
+        let r = t.result;
+        let rows: Vec<ReportRow> = r
             .items
+            .into_iter()
+            .filter_map(|i| match i {
+                ReportItem::Row(r) => Some(r),
+                ReportItem::Header(_) => None,
+            })
+            .collect();
+        let today = rows
             .first()
             .and_then(|x| x.get("Report Refresh Date"))
             .and_then(parse_day)
             .unwrap_or(fallback_today);
-        let items = inactive_users(&r.items, days, today);
+        let items = inactive_users(&rows, days, today);
         let mut outcome = r.outcome;
         outcome.rows = items.len() as u64;
         rows_of.insert(r.target.id, outcome.rows);

@@ -173,6 +173,14 @@ impl DynamicSink {
         Ok(())
     }
 
+    /// Declares property columns before (or without) any row that has them, in this order:
+    /// a report's header, so that an empty report still prints its columns.
+    pub fn declare(&mut self, names: &[String]) {
+        for n in names {
+            self.props.register(n);
+        }
+    }
+
     /// Rows written so far.
     pub fn rows(&self) -> u64 {
         self.rows

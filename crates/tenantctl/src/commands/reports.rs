@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
+use tenantctl_clients::reports::ReportItem;
 use tenantctl_core::reports::{typed_value, Period, ReportCall, CATALOG};
 use tenantctl_core::rows::{Cell, Column, Kind, Row, Tenanted, TENANT_COLUMNS};
 use tenantctl_core::tables::{AdminRow, GuestRow, InactiveUserRow, MfaRow, SignInRow, SkuRow};
@@ -395,23 +396,34 @@ async fn usage(
         tenantctl_output::open_dynamic(&spec, fixed, ui::stdout_is_terminal()).map_err(|e| anyhow!("{e}"))?;
     let mut progress = Progress::new(targets.len(), g.quiet);
     let mut write_error = None;
-    let what = ReportRun { call, reveal: r.reveal };
-    let summary = reports::usage_report(session, targets, what, &run, |res| {
+    let what = ReportRun {
+        call,
+        reveal: r.reveal,
+        default_domains: tenant_columns,
+    };
+    let summary = reports::usage_report(session, targets, what, &run, |t| {
+        let res = &t.result;
+        let domain = t.default_domain.clone().or_else(|| domains.get(&res.target.id).cloned());
         progress.tenant_done(res.outcome.status.is_ok(), res.outcome.rows);
         let fixed = || {
             if tenant_columns {
                 vec![
                     Cell::Text(res.target.id.to_string()),
                     Cell::Text(res.target.name.clone()),
-                    domains
-                        .get(&res.target.id)
-                        .map_or(Cell::Null, |d| Cell::Text(d.clone())),
+                    domain.clone().map_or(Cell::Null, Cell::Text),
                 ]
             } else {
                 vec![]
             }
         };
-        for row in &res.items {
+        for item in &res.items {
+            let row = match item {
+                ReportItem::Header(h) => {
+                    sink.declare(h);
+                    continue;
+                }
+                ReportItem::Row(r) => r,
+            };
             let mut props = Map::with_capacity(row.header.len());
             for (name, value) in row.header.iter().zip(&row.values) {
                 let v = if verbatim {
