@@ -93,6 +93,9 @@ pub struct Sim {
     pub token_lifetime_secs: AtomicI64,
     /// Per-tenant trouble set at run time through `/_sim/tenants/{id}/trouble`.
     pub trouble_overrides: RwLock<HashMap<u32, Trouble>>,
+    /// Per-tenant GDAP roles set at run time through `/_sim/tenants/{id}/roles` (replace the
+    /// roles of the active relationships).
+    pub role_overrides: RwLock<HashMap<u32, Vec<&'static str>>>,
     pub identity: crate::identity::IdentityState,
     /// The start-up settings `/_sim/reset` returns to.
     pub initial: SimConfig,
@@ -197,6 +200,7 @@ impl Sim {
         self.token_lifetime_secs
             .store(self.initial.token_lifetime_secs, Ordering::Relaxed);
         self.trouble_overrides.write().clear();
+        self.role_overrides.write().clear();
         self.stats.reset();
         self.identity.reset();
         self.world.reset();
@@ -215,8 +219,18 @@ impl Sim {
         self.trouble_overrides.read().get(&t.idx).copied().unwrap_or(t.trouble)
     }
 
-    /// The partner's access to tenant `t`, with any run-time trouble applied.
+    /// The partner's access to tenant `t`, with any run-time trouble and roles applied.
     pub fn access(&self, t: &Tenant) -> Access {
+        let mut a = self.access_with_trouble(t);
+        if let Some(r) = self.role_overrides.read().get(&t.idx) {
+            if a.active_relationship {
+                a.roles = r.clone();
+            }
+        }
+        a
+    }
+
+    fn access_with_trouble(&self, t: &Tenant) -> Access {
         let generated = Access {
             active_relationship: t.has_active_relationship(),
             consent: t.app_consent,

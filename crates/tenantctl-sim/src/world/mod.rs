@@ -11,6 +11,7 @@ pub mod model;
 pub mod names;
 pub mod overlay;
 pub mod persist;
+pub mod security;
 pub mod skus;
 
 use crate::ids::Guid;

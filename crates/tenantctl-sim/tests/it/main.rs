@@ -22,4 +22,5 @@ mod identity;
 mod identity_v2;
 mod partner_center;
 mod persistence;
+mod security;
 mod tls;
