@@ -121,6 +121,7 @@ impl Sim {
             "refresh_token": f.partner.initial_refresh_token,
             "tenants": f.customers().len(),
             "users": f.total_users(),
+            "guests": f.total_guests(),
         });
         // Certificate thumbprint, and `ca_file` in TLS mode.
         crate::identity::extend_ready_info(self, &mut v);

@@ -181,6 +181,7 @@ pub async fn tenants(State(sim): State<Arc<Sim>>) -> Json<Value> {
                 "kind": if t.kind == TenantKind::Partner { "partner" } else { "customer" },
                 "trouble": sim.trouble(t).as_str(),
                 "users": t.user_count,
+                "guests": t.guest_count,
                 // Exchange admin API access now: "full", "read_only" or null (no Exchange role).
                 "exchangeRole": match sim.exchange_role(t) {
                     Some(crate::services::exchange::access::ExoRole::Full) => json!("full"),

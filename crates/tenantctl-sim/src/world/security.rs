@@ -257,6 +257,10 @@ fn sign_in_of(view: &TenantView<'_>, u: &UserRecord, index: u64, now: i64) -> Si
     let w = id_word(u.id);
     let h = |salt: u64| hash(&[seed, t.idx as u64, w, salt]);
     let life = now - u.created;
+    // A guest who never redeemed the invitation never signed in.
+    if u.external.as_ref().is_some_and(|e| e.state == "PendingAcceptance") {
+        return SignIn::default();
+    }
     let (mut inter, mut non) = match view.mailbox_of(u, index, now) {
         Some(m) if m.kind == MailboxKind::User => (m.activity.last_user_action, m.activity.last_logon),
         // The disabled account behind a shared, room or equipment mailbox never signs in.

@@ -734,3 +734,157 @@ async fn control_api_sets_gdap_roles() {
     assert_eq!(r.status(), 200);
     assert!(sim.sim.access(&t).roles.len() > 1);
 }
+
+// ---- Guests (resources/user; user-list example 4: `a_contoso.com#EXT#@microsoft.onmicrosoft.com`) ----
+
+async fn start_with_guests(tenants: u32, users: u32, guests: bool) -> RunningSim {
+    let mut c = tenantctl_sim::SimConfig::new(1, tenants);
+    c.fleet.users_per_tenant = Some(users);
+    c.fleet.anchor = crate::common::ANCHOR;
+    c.fleet.guests = guests;
+    c.throttle.enabled = false;
+    crate::common::start_with(c).await
+}
+
+/// The first healthy customer with guests and Entra ID P1.
+fn guest_tenant(sim: &RunningSim) -> Tenant {
+    let n = sim
+        .sim
+        .fleet
+        .customers()
+        .iter()
+        .position(|t| t.guest_count > 0 && sim.sim.world.tenant(t).has_entra_premium())
+        .expect("a customer with guests");
+    healthy(sim, n)
+}
+
+#[tokio::test]
+async fn guests_have_graphs_shape_and_filter_on_user_type() {
+    let sim = start_with_guests(20, 30, true).await;
+    let t = guest_tenant(&sim);
+    let tok = delegated_graph_token(&sim, &t);
+    let sel = "id,userPrincipalName,mail,mailNickname,userType,creationType,externalUserState,externalUserStateChangeDateTime,assignedLicenses,accountEnabled";
+    let (s, _, v) = get_json(
+        &sim,
+        &tok,
+        &format!("/graph/v1.0/users?$filter=userType eq 'Guest'&$select={sel}"),
+        &[],
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let guests = v["value"].as_array().unwrap();
+    assert_eq!(guests.len() as u32, t.guest_count);
+    for g in guests {
+        let upn = g["userPrincipalName"].as_str().unwrap();
+        let mail = g["mail"].as_str().unwrap();
+        assert_eq!(upn, format!("{}#EXT#@{}", mail.replace('@', "_"), t.initial_domain));
+        assert_eq!(g["mailNickname"], format!("{}#EXT#", mail.replace('@', "_")));
+        assert_eq!(g["userType"], "Guest");
+        assert_eq!(g["creationType"], "Invitation");
+        assert!(["Accepted", "PendingAcceptance"].contains(&g["externalUserState"].as_str().unwrap()));
+        assert!(g["externalUserStateChangeDateTime"].as_str().unwrap().ends_with('Z'));
+        assert_eq!(g["assignedLicenses"], serde_json::json!([]));
+        // By id and by UPN (`#` percent-encoded).
+        let (s, _, one) = get_json(
+            &sim,
+            &tok,
+            &format!("/graph/v1.0/users/{}", g["id"].as_str().unwrap()),
+            &[],
+        )
+        .await;
+        assert_eq!((s, &one["userPrincipalName"]), (200, &g["userPrincipalName"]));
+        let (s, _, one) = get_json(
+            &sim,
+            &tok,
+            &format!("/graph/v1.0/users/{}", upn.replace('#', "%23")),
+            &[],
+        )
+        .await;
+        assert_eq!((s, &one["id"]), (200, &g["id"]));
+    }
+    // Members: userType Member, no creationType.
+    let (_, _, v) = get_json(
+        &sim,
+        &tok,
+        "/graph/v1.0/users?$filter=userType eq 'Member'&$select=id,creationType&$top=999",
+        &[],
+    )
+    .await;
+    let members = v["value"].as_array().unwrap();
+    assert_eq!(members.len() as u32, t.user_count);
+    assert!(members.iter().all(|m| m["creationType"].is_null()));
+    // Ordinary listings hold members then guests.
+    let (all, _) = all_pages(&sim, &tok, "/graph/v1.0/users?$select=id,userType&$top=7").await;
+    assert_eq!(all.len() as u32, t.user_count + t.guest_count);
+    assert!(all[..t.user_count as usize].iter().all(|u| u["userType"] == "Member"));
+    let (s, _, n) = crate::common::get(
+        &sim,
+        &tok,
+        "/graph/v1.0/users/$count?$filter=userType eq 'Guest'",
+        &[("ConsistencyLevel", "eventual")],
+    )
+    .await;
+    assert_eq!((s, n), (200, t.guest_count.to_string()));
+    // One registration row per user, guests included (userType "guest").
+    let (_, _, r) = get_json(
+        &sim,
+        &tok,
+        "/graph/v1.0/reports/authenticationMethods/userRegistrationDetails?$filter=userType eq 'guest'",
+        &[],
+    )
+    .await;
+    assert_eq!(r["value"].as_array().unwrap().len() as u32, t.guest_count);
+    // A guest who has not accepted never signed in.
+    let (_, _, si) = get_json(&sim, &tok, "/graph/v1.0/users?$select=id,signInActivity", &[]).await;
+    for g in guests.iter().filter(|g| g["externalUserState"] == "PendingAcceptance") {
+        let row = si["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["id"] == g["id"])
+            .unwrap();
+        assert!(row["signInActivity"].is_null());
+    }
+}
+
+// Guests change nothing else: the members, their licences and mailboxes are those of a fleet
+// without guests; guests hold no licence and no Exchange mailbox.
+#[tokio::test]
+async fn guests_leave_members_licences_and_mailboxes_as_they_were() {
+    let with = start_with_guests(12, 25, true).await;
+    let without = start_with_guests(12, 25, false).await;
+    assert!(with.sim.fleet.total_guests() > 0);
+    assert_eq!(without.sim.fleet.total_guests(), 0);
+    for (a, b) in with.sim.fleet.customers().iter().zip(without.sim.fleet.customers()) {
+        assert_eq!(a.user_count, b.user_count);
+        let (va, vb) = (with.sim.world.tenant(a), without.sim.world.tenant(b));
+        let members: Vec<_> = va.users().take(a.user_count as usize).collect();
+        assert_eq!(members, vb.users().collect::<Vec<_>>());
+        assert_eq!(va.skus(), vb.skus(), "consumed units unchanged");
+        assert_eq!(va.role_assignments(), vb.role_assignments());
+        drop((va, vb));
+        let now = with.sim.clock.now_unix();
+        let ma = with.sim.world.mailboxes(a, now);
+        let mb = without.sim.world.mailboxes(b, now);
+        assert_eq!(ma.len(), mb.len(), "no mailbox for guests");
+    }
+}
+
+// Writes after guests: a created user takes the slot after the guests; a guest can be deleted.
+#[tokio::test]
+async fn users_created_after_guests_and_guests_deleted() {
+    let sim = start_with_guests(20, 10, true).await;
+    let t = guest_tenant(&sim);
+    let guest = sim.sim.fleet.guest(&t, 0);
+    let mut rec = guest.clone();
+    rec.id = "00000000-0000-4000-8000-00000000abcd".parse().unwrap();
+    rec.user_principal_name = format!("new.user@{}", t.initial_domain);
+    rec.user_type = "Member".into();
+    rec.external = None;
+    let v = sim.sim.world.create_user(&t, rec).unwrap();
+    assert_eq!(v.index, t.generated_users());
+    assert_eq!(sim.sim.world.user(&t, &v.user.id.to_string()).unwrap().index, v.index);
+    sim.sim.world.delete_user(&t, &guest.id.to_string()).unwrap();
+    assert!(sim.sim.world.user(&t, &guest.user_principal_name).is_none());
+    assert_eq!(sim.sim.world.tenant(&t).users().count() as u64, t.generated_users());
+}

@@ -44,6 +44,9 @@ pub static USERS: EntitySpec = EntitySpec {
         "mailNickname",
         "usageLocation",
         "userType",
+        "creationType",
+        "externalUserState",
+        "externalUserStateChangeDateTime",
         // Returned only on $select; needs Entra ID P1/P2 and AuditLog.Read.All (user-list).
         "signInActivity",
     ],
@@ -76,6 +79,8 @@ pub static USERS: EntitySpec = EntitySpec {
         fp("preferredLanguage", true),
         fp("accountEnabled", false),
         fp("userType", false),
+        fp("creationType", false),
+        fp("externalUserState", false),
         FilterProp {
             name: "assignedLicenses",
             starts_with: false,

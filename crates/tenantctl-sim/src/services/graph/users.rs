@@ -48,6 +48,9 @@ pub fn user_json(u: &UserRecord) -> Value {
         "mailNickname": u.mail_nickname,
         "usageLocation": u.usage_location,
         "userType": u.user_type,
+        "creationType": u.external.as_ref().map(|_| "Invitation"),
+        "externalUserState": u.external.as_ref().map(|e| e.state.clone()),
+        "externalUserStateChangeDateTime": u.external.as_ref().map(|e| date(e.state_changed)),
     })
 }
 

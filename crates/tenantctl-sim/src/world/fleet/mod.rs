@@ -6,6 +6,7 @@
 //! how 10,000 tenants with 1.5 million users start in well under two seconds and a few MiB.
 
 mod generate;
+mod guests;
 mod users;
 
 use generate::gen_tenant;
@@ -51,6 +52,10 @@ pub struct FleetConfig {
     pub trouble_share: f64,
     /// "Now" for generated dates (unix seconds). Listings depend only on seed, size and anchor.
     pub anchor: i64,
+    /// B2B guests in customers (a few per tenant, after the members; see `fleet/guests.rs`).
+    /// Off by default so that fleets of a fixed size list exactly `user_count` users; `serve`
+    /// turns it on.
+    pub guests: bool,
 }
 
 impl FleetConfig {
@@ -61,6 +66,7 @@ impl FleetConfig {
             users_per_tenant: None,
             trouble_share: 0.05,
             anchor: today_utc(),
+            guests: false,
         }
     }
 }
@@ -209,7 +215,10 @@ pub struct Tenant {
     pub country: &'static str,
     pub city: &'static str,
     pub created: i64,
+    /// Generated members (`Fleet::user`); guests are counted apart.
     pub user_count: u32,
+    /// Generated B2B guests (`Fleet::guest`), listed after the members.
+    pub guest_count: u32,
     pub subscriptions: Vec<Subscription>,
     pub relationships: Vec<Relationship>,
     pub contract: Option<Contract>,
@@ -252,6 +261,10 @@ impl Tenant {
     }
     pub fn has_active_relationship(&self) -> bool {
         self.relationships.iter().any(|r| r.status == "active")
+    }
+    /// Generated user slots: members `0..user_count`, then guests; created users follow.
+    pub fn generated_users(&self) -> u64 {
+        self.user_count as u64 + self.guest_count as u64
     }
 }
 
@@ -428,6 +441,11 @@ impl Fleet {
 
     pub fn total_users(&self) -> u64 {
         self.customers().iter().map(|t| t.user_count as u64).sum()
+    }
+
+    /// Guests over all customers.
+    pub fn total_guests(&self) -> u64 {
+        self.customers().iter().map(|t| t.guest_count as u64).sum()
     }
 
     /// The bit mask of subscriptions (by index in `t.subscriptions`) user `i` holds.
