@@ -433,6 +433,38 @@ fn registration_of(seed: u64, t: &Tenant, u: &UserRecord, is_admin: bool, now: i
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fleet::{Fleet, FleetConfig};
+    use crate::world::World;
+
+    #[test]
+    fn some_customers_hold_entra_id_p1_and_some_do_not() {
+        let mut c = FleetConfig::new(1, 400);
+        c.anchor = 1_764_028_800;
+        let world = World::new(std::sync::Arc::new(Fleet::generate(c)));
+        let customers = world.fleet.customers();
+        let p1 = customers.iter().filter(|t| world.tenant(t).has_entra_premium()).count();
+        let share = p1 as f64 / customers.len() as f64;
+        println!("{p1} of {} customers hold Entra ID P1/P2 ({share:.2})", customers.len());
+        assert!((0.3..0.85).contains(&share), "{share}");
+        // Every customer has 1–3 Global Administrators.
+        let now = 1_764_028_800;
+        let (mut admins, mut without_mfa) = (0, 0);
+        for t in customers {
+            let v = world.tenant(t);
+            let a = v.role_assignments();
+            let gas = a.iter().filter(|x| x.role.id == roles::GLOBAL_ADMINISTRATOR).count();
+            assert!((1..=3).contains(&gas), "{gas}");
+            for id in v.admin_ids() {
+                admins += 1;
+                let u = v.user(&id.to_string()).unwrap();
+                if !v.registration(&u.user, true, now).is_mfa_registered {
+                    without_mfa += 1;
+                }
+            }
+        }
+        println!("{admins} admins, {without_mfa} without MFA");
+        assert!(without_mfa > 0 && without_mfa < admins / 2);
+    }
 
     #[test]
     fn assignment_ids_follow_the_documented_example() {
