@@ -367,6 +367,15 @@ async fn sign_in_filter_equals_a_client_side_filter_and_pages_hold_at_most_120()
     )
     .await;
     assert_eq!(never.len(), all.len() - signed_in);
+    // /users/$count counts the same users.
+    let (s, _, n) = crate::common::get(
+        &sim,
+        &tok,
+        &format!("/graph/v1.0/users/$count?$filter=signInActivity/lastSignInDateTime le {cutoff}"),
+        &[("ConsistencyLevel", "eventual")],
+    )
+    .await;
+    assert_eq!((s, n), (200, want.len().to_string()));
     // "but not with any other filterable properties".
     let (s, _, v) = get_json(
         &sim,

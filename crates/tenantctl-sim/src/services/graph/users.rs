@@ -127,13 +127,26 @@ fn count(call: &GraphCall<Directory>, raw: Option<String>) -> Res {
             format!("{raw}&$count=true")
         };
     }
-    let q = call.query(&Some(raw), &USERS)?;
+    let mut q = call.query(&Some(raw), &USERS)?;
+    let sign_in = security::wants_sign_in(&q);
+    if sign_in {
+        security::prepare_sign_in(call, &mut q)?;
+    }
     let cost = call.charge(2, Some(&q))?;
     let view = call.sim.world.tenant(call.t());
+    let now = call.sim.clock.now_unix();
     let n = if !view.changed() && !q.narrows() {
         view.len()
     } else {
-        view.users().filter(|v| q.hit(&user_json(&v.user))).count() as u64
+        view.users()
+            .filter(|v| {
+                let mut j = user_json(&v.user);
+                if sign_in {
+                    j["signInActivity"] = security::sign_in_json(&view.sign_in(v, now));
+                }
+                q.hit(&j)
+            })
+            .count() as u64
     };
     let mut resp = (StatusCode::OK, n.to_string()).into_response();
     let h = resp.headers_mut();
