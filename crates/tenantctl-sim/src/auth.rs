@@ -207,9 +207,12 @@ pub struct TokenRequest<'a> {
 }
 
 /// Delegated scopes a partner's multi-tenant app typically holds (Secure Application Model).
-pub const DELEGATED_GRAPH_SCOPES: &str = "Directory.AccessAsUser.All Directory.ReadWrite.All Domain.ReadWrite.All DelegatedAdminRelationship.ReadWrite.All Reports.Read.All User.ReadWrite.All";
+/// `AuditLog.Read.All`: sign-in activity and authentication-method registration (user-list,
+/// authenticationmethodsroot-list-userregistrationdetails).
+pub const DELEGATED_GRAPH_SCOPES: &str = "AuditLog.Read.All Directory.AccessAsUser.All Directory.ReadWrite.All Domain.ReadWrite.All DelegatedAdminRelationship.ReadWrite.All Reports.Read.All User.ReadWrite.All";
 /// Application permissions consented for app-only calls.
 pub const APP_GRAPH_ROLES: &[&str] = &[
+    "AuditLog.Read.All",
     "Directory.Read.All",
     "Domain.ReadWrite.All",
     "User.ReadWrite.All",

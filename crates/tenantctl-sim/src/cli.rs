@@ -23,6 +23,9 @@ pub struct ServeArgs {
     /// A fixed number of users in every customer (default: an SMB-heavy distribution).
     #[arg(long)]
     users_per_tenant: Option<u32>,
+    /// No B2B guests in the customers (by default a few per customer, after the members).
+    #[arg(long)]
+    no_guests: bool,
     /// Share of customers in trouble (expired relationship, missing consent, read-only roles).
     #[arg(long, default_value_t = 0.05)]
     trouble_share: f64,
@@ -124,6 +127,7 @@ impl ServeArgs {
         c.bind = self.bind;
         c.port = self.port;
         c.fleet.users_per_tenant = self.users_per_tenant;
+        c.fleet.guests = !self.no_guests;
         c.fleet.trouble_share = self.trouble_share;
         if let Some(a) = self.anchor {
             c.fleet.anchor = a;

@@ -169,6 +169,7 @@ pub async fn build(cfg: SimConfig, base_url: String) -> std::io::Result<Arc<Sim>
         stats: Stats::default(),
         token_lifetime_secs: AtomicI64::new(cfg.token_lifetime_secs),
         trouble_overrides: RwLock::new(HashMap::new()),
+        role_overrides: RwLock::new(HashMap::new()),
         identity,
         clock: cfg.clock.clone(),
         dice: Dice::new(cfg.fault_seed),

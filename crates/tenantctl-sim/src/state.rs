@@ -93,6 +93,9 @@ pub struct Sim {
     pub token_lifetime_secs: AtomicI64,
     /// Per-tenant trouble set at run time through `/_sim/tenants/{id}/trouble`.
     pub trouble_overrides: RwLock<HashMap<u32, Trouble>>,
+    /// Per-tenant GDAP roles set at run time through `/_sim/tenants/{id}/roles` (replace the
+    /// roles of the active relationships).
+    pub role_overrides: RwLock<HashMap<u32, Vec<&'static str>>>,
     pub identity: crate::identity::IdentityState,
     /// The start-up settings `/_sim/reset` returns to.
     pub initial: SimConfig,
@@ -123,6 +126,7 @@ impl Sim {
             "refresh_token": f.partner.initial_refresh_token,
             "tenants": f.customers().len(),
             "users": f.total_users(),
+            "guests": f.total_guests(),
         });
         // Certificate thumbprint, and `ca_file` in TLS mode.
         crate::identity::extend_ready_info(self, &mut v);
@@ -204,6 +208,7 @@ impl Sim {
         self.trouble_overrides.write().clear();
         self.global_admin_overrides.write().clear();
         self.reports.reset();
+        self.role_overrides.write().clear();
         self.stats.reset();
         self.identity.reset();
         self.world.reset();
@@ -222,10 +227,15 @@ impl Sim {
         self.trouble_overrides.read().get(&t.idx).copied().unwrap_or(t.trouble)
     }
 
-    /// The partner's access to tenant `t`, with any run-time trouble and Global Administrator
-    /// override applied.
+    /// The partner's access to tenant `t`, with any run-time trouble, role override and
+    /// Global Administrator override applied.
     pub fn access(&self, t: &Tenant) -> Access {
-        let mut a = self.access_before_ga(t);
+        let mut a = self.access_with_trouble(t);
+        if let Some(r) = self.role_overrides.read().get(&t.idx) {
+            if a.active_relationship {
+                a.roles = r.clone();
+            }
+        }
         match self.global_admin_overrides.read().get(&t.idx) {
             Some(true) if a.active_relationship && !a.roles.contains(&roles::GLOBAL_ADMINISTRATOR) => {
                 a.roles.push(roles::GLOBAL_ADMINISTRATOR)
@@ -236,7 +246,7 @@ impl Sim {
         a
     }
 
-    fn access_before_ga(&self, t: &Tenant) -> Access {
+    fn access_with_trouble(&self, t: &Tenant) -> Access {
         let generated = Access {
             active_relationship: t.has_active_relationship(),
             consent: t.app_consent,

@@ -13,6 +13,7 @@
 //! | `POST /_sim/reset` | back to the start-up settings: faults, throttle, trouble, stats, identity |
 //! | `GET /_sim/tenants` | every tenant with its kind, trouble, user count and Exchange role (`exchangeRole`) |
 //! | `PUT /_sim/tenants/{id}/trouble` | `{"trouble":"relationship_expired"}` (or `none`, `consent_missing`, `read_only_roles`) |
+//! | `PUT /_sim/tenants/{id}/roles` | `{"roles":["<role template id>",…]}`: the partner's GDAP roles there from now on (`null`: as generated) |
 //! | `GET /_sim/identity/device` | user codes waiting for sign-in |
 //! | `POST /_sim/identity/device/approve`, `.../decline` | `{"user_code":"..."}` |
 //! | `POST /_sim/identity/refresh-tokens/revoke`, `.../expire` | AADSTS50173 / AADSTS700082 from now on |
@@ -62,6 +63,10 @@ pub fn routes() -> Router<Arc<Sim>> {
         .route(
             "/_sim/tenants/{id}/trouble",
             put(settings::set_trouble).post(settings::set_trouble),
+        )
+        .route(
+            "/_sim/tenants/{id}/roles",
+            put(settings::set_roles).post(settings::set_roles),
         )
         .route("/_sim/identity/device", get(identity::pending_devices))
         .route("/_sim/identity/device/approve", post(identity::approve))

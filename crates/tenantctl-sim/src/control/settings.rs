@@ -185,6 +185,7 @@ pub async fn tenants(State(sim): State<Arc<Sim>>) -> Json<Value> {
                 "globalAdmin": super::reports::global_admin(&sim, t),
                 // admin/reportSettings displayConcealedNames now.
                 "displayConcealedNames": sim.world.tenant(t).display_concealed_names(),
+                "guests": t.guest_count,
                 // Exchange admin API access now: "full", "read_only" or null (no Exchange role).
                 "exchangeRole": match sim.exchange_role(t) {
                     Some(crate::services::exchange::access::ExoRole::Full) => json!("full"),
@@ -216,4 +217,38 @@ pub async fn set_trouble(
     };
     sim.trouble_overrides.write().insert(t.idx, tr);
     Ok(Json(json!({"id": t.id.to_string(), "trouble": tr.as_str()})))
+}
+
+/// `PUT /_sim/tenants/{id}/roles {"roles": ["<role template id>", …]}`: the Entra roles the
+/// partner's GDAP relationships grant in that customer from now on (ids the simulator knows:
+/// `GET /graph/v1.0/roleManagement/directory/roleDefinitions`); `{"roles": null}` restores
+/// the generated ones.
+pub async fn set_roles(State(sim): State<Arc<Sim>>, Path(id): Path<String>, Body(v): Body<Value>) -> Res<Json<Value>> {
+    let t = sim
+        .fleet
+        .find_tenant(&id)
+        .ok_or_else(|| ControlError::not_found(format!("no tenant '{id}'")))?;
+    if t.kind != TenantKind::Customer {
+        return Err(ControlError::bad("roles apply to customer tenants only"));
+    }
+    let expected = || ControlError::bad("expected {\"roles\": [\"<role template id>\", ...]} or {\"roles\": null}");
+    match v.get("roles") {
+        Some(Value::Null) => {
+            sim.role_overrides.write().remove(&t.idx);
+        }
+        Some(Value::Array(list)) => {
+            let mut roles: Vec<&'static str> = Vec::new();
+            for r in list {
+                let s = r.as_str().ok_or_else(expected)?;
+                let def = crate::world::security::role_def(s)
+                    .ok_or_else(|| ControlError::bad(format!("unknown role template id '{s}'")))?;
+                if !roles.contains(&def.id) {
+                    roles.push(def.id);
+                }
+            }
+            sim.role_overrides.write().insert(t.idx, roles);
+        }
+        _ => return Err(expected()),
+    }
+    Ok(Json(json!({"id": t.id.to_string(), "roles": sim.access(t).roles})))
 }

@@ -341,6 +341,10 @@ pub fn derive(
     settings: Option<&MailboxSettings>,
     now: i64,
 ) -> Option<Mailbox> {
+    // Guests have their mailbox in their home organisation.
+    if u.user_type.eq_ignore_ascii_case("guest") {
+        return None;
+    }
     let key = [seed, t.idx as u64, words(u.id)];
     let h = |salt: u64| hash(&[key[0], key[1], key[2], salt]);
     let cap = exchange_capability(u);

@@ -11,6 +11,7 @@ pub mod model;
 pub mod names;
 pub mod overlay;
 pub mod persist;
+pub mod security;
 pub mod skus;
 pub mod usage;
 
@@ -345,7 +346,7 @@ impl World {
                 .replaced
                 .keys()
                 .chain(o.deleted.iter())
-                .find(|&&u| u >= t.user_count as u64)
+                .find(|&&u| u >= t.generated_users())
             {
                 return Err(format!("user index {bad} does not exist in tenant {}", t.id));
             }
@@ -425,13 +426,14 @@ fn user_at(fleet: &Fleet, t: &Tenant, o: &TenantOverlay, i: u64) -> Option<UserV
     let user = match o.touched(t, i) {
         Some(stored) => stored?.clone(),
         None if i < t.user_count as u64 => UserRecord::generated(t, &fleet.user(t, i as u32)),
+        None if i < t.generated_users() => fleet.guest(t, (i - t.user_count as u64) as u32),
         None => return None,
     };
     Some(UserView { index: i, user })
 }
 
 fn find_user(fleet: &Fleet, t: &Tenant, o: &TenantOverlay, key: &str) -> Option<UserView> {
-    let base = t.user_count as u64;
+    let base = t.generated_users();
     for (k, u) in o.created.iter().enumerate() {
         if let Some(u) = u.as_ref().filter(|u| u.is(key)) {
             return Some(UserView {
@@ -448,10 +450,18 @@ fn find_user(fleet: &Fleet, t: &Tenant, o: &TenantOverlay, key: &str) -> Option<
             });
         }
     }
-    let i = match key.parse::<Guid>() {
+    let member = match key.parse::<Guid>() {
         Ok(g) => fleet.user_index_by_id(t, g),
         Err(_) => fleet.user_index_by_upn(t, key),
-    }? as u64;
+    };
+    let guest = || match key.parse::<Guid>() {
+        Ok(g) => fleet.guest_index_by_id(t, g),
+        Err(_) => fleet.guest_index_by_upn(t, key),
+    };
+    let i = match member {
+        Some(i) => i as u64,
+        None => t.user_count as u64 + guest()? as u64,
+    };
     // A renamed generated user no longer answers to its generated UPN.
     user_at(fleet, t, o, i).filter(|v| v.user.is(key))
 }

@@ -39,6 +39,19 @@ pub struct UserRecord {
     pub usage_location: Option<String>,
     /// "Member" or "Guest".
     pub user_type: String,
+    /// B2B guests: the invitation's state (none for members).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external: Option<ExternalUser>,
+}
+
+/// A guest's invitation (resources/user: `creationType` "Invitation", `externalUserState`,
+/// `externalUserStateChangeDateTime`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExternalUser {
+    /// "Accepted" or "PendingAcceptance".
+    pub state: String,
+    /// Unix seconds.
+    pub state_changed: i64,
 }
 
 impl UserRecord {
@@ -73,6 +86,7 @@ impl UserRecord {
             mail_nickname: u.mail_nickname.clone(),
             usage_location: u.usage_location.map(str::to_owned),
             user_type: "Member".into(),
+            external: None,
         }
     }
 

@@ -2,8 +2,8 @@
 //! merged into every read. Tenants nobody wrote to have an empty overlay and read exactly as
 //! generated.
 //!
-//! Users are addressed by index: `0..user_count` are the generated ones (an entry in
-//! `replaced` overrides one, `deleted` hides one), `user_count..` are created ones.
+//! Users are addressed by index: `0..generated_users()` are the generated ones (members, then
+//! guests; an entry in `replaced` overrides one, `deleted` hides one), the rest created ones.
 
 use super::model::UserRecord;
 use crate::fleet::Tenant;
@@ -23,7 +23,7 @@ pub struct AddedDomain {
 pub struct TenantOverlay {
     /// Changed generated users, by index.
     pub replaced: BTreeMap<u64, UserRecord>,
-    /// Created users (index = `user_count + position`); `None` once deleted.
+    /// Created users (index = `generated_users() + position`); `None` once deleted.
     pub created: Vec<Option<UserRecord>>,
     pub deleted: BTreeSet<u64>,
     /// Change of consumed units per skuId.
@@ -63,13 +63,13 @@ impl TenantOverlay {
 
     /// How many user slots the tenant has (deleted ones included).
     pub fn len(&self, t: &Tenant) -> u64 {
-        t.user_count as u64 + self.created.len() as u64
+        t.generated_users() + self.created.len() as u64
     }
 
     /// The stored state of user `i` when writes touched it: `Some(None)` when deleted,
     /// `None` when it reads as generated.
     pub fn touched(&self, t: &Tenant, i: u64) -> Option<Option<&UserRecord>> {
-        let base = t.user_count as u64;
+        let base = t.generated_users();
         if i >= base {
             return Some(self.created.get((i - base) as usize).and_then(Option::as_ref));
         }
@@ -81,7 +81,7 @@ impl TenantOverlay {
 
     /// Stores user `i` (or deletes it with `None`).
     pub fn store(&mut self, t: &Tenant, i: u64, v: Option<UserRecord>) {
-        let base = t.user_count as u64;
+        let base = t.generated_users();
         if i >= base {
             let k = (i - base) as usize;
             if k == self.created.len() {

@@ -37,6 +37,11 @@ impl FleetId {
         let mut h = hash(&[f.config.seed, f.tenants.len() as u64]);
         for t in &f.tenants {
             let mut parts = vec![h, t.idx as u64, t.user_count as u64];
+            // Guests move created users' slots: a fleet with guests is another fleet (none:
+            // the same fingerprint as before guests existed).
+            if t.guest_count > 0 {
+                parts.push(0x6E57 ^ t.guest_count as u64);
+            }
             parts.extend(
                 t.id.0
                     .chunks(8)

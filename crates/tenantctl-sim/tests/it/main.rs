@@ -23,4 +23,5 @@ mod identity_v2;
 mod partner_center;
 mod persistence;
 mod reports;
+mod security;
 mod tls;

@@ -403,7 +403,10 @@ async fn usage(
     };
     let summary = reports::usage_report(session, targets, what, &run, |t| {
         let res = &t.result;
-        let domain = t.default_domain.clone().or_else(|| domains.get(&res.target.id).cloned());
+        let domain = t
+            .default_domain
+            .clone()
+            .or_else(|| domains.get(&res.target.id).cloned());
         progress.tenant_done(res.outcome.status.is_ok(), res.outcome.rows);
         let fixed = || {
             if tenant_columns {

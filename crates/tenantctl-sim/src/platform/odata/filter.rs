@@ -206,6 +206,10 @@ impl P {
                 match op.as_str() {
                     "eq" => Ok(Filter::Cmp(w, CmpOp::Eq, self.literal()?)),
                     "ne" => Ok(Filter::Cmp(w, CmpOp::Ne, self.literal()?)),
+                    "ge" => Ok(Filter::Cmp(w, CmpOp::Ge, self.literal()?)),
+                    "le" => Ok(Filter::Cmp(w, CmpOp::Le, self.literal()?)),
+                    "gt" => Ok(Filter::Cmp(w, CmpOp::Gt, self.literal()?)),
+                    "lt" => Ok(Filter::Cmp(w, CmpOp::Lt, self.literal()?)),
                     "in" => {
                         self.expect(Tok::LParen)?;
                         let mut vals = vec![self.literal()?];

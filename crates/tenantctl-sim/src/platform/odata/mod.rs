@@ -64,6 +64,17 @@ pub enum Lit {
 pub enum CmpOp {
     Eq,
     Ne,
+    /// Ordered comparisons (`ge`, `le`, `gt`, `lt`): only on properties with `range` set.
+    Ge,
+    Le,
+    Gt,
+    Lt,
+}
+
+impl CmpOp {
+    pub fn ordered(self) -> bool {
+        matches!(self, CmpOp::Ge | CmpOp::Le | CmpOp::Gt | CmpOp::Lt)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -90,6 +101,8 @@ pub struct FilterProp {
     pub ends_with: bool,
     /// A collection of objects filtered with `any(x:x/<field> eq ...)`; `$count` is advanced.
     pub any_field: Option<&'static str>,
+    /// Ordered comparisons (`ge`, `le`, `gt`, `lt`) allowed (date properties).
+    pub range: bool,
 }
 
 pub const fn fp(name: &'static str, starts_with: bool) -> FilterProp {
@@ -98,6 +111,43 @@ pub const fn fp(name: &'static str, starts_with: bool) -> FilterProp {
         starts_with,
         ends_with: false,
         any_field: None,
+        range: false,
+    }
+}
+
+/// A date property filterable with `eq`, `ne` and the ordered operators.
+pub const fn fp_range(name: &'static str) -> FilterProp {
+    FilterProp {
+        name,
+        starts_with: false,
+        ends_with: false,
+        any_field: None,
+        range: true,
+    }
+}
+
+impl Filter {
+    /// Every property the filter names (lower case), in order, with repeats.
+    pub fn props(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.collect_props(&mut out);
+        out
+    }
+
+    fn collect_props(&self, out: &mut Vec<String>) {
+        match self {
+            Filter::And(a, b) | Filter::Or(a, b) => {
+                a.collect_props(out);
+                b.collect_props(out);
+            }
+            Filter::Not(a) => a.collect_props(out),
+            Filter::Cmp(p, _, _)
+            | Filter::StartsWith(p, _)
+            | Filter::EndsWith(p, _)
+            | Filter::In(p, _)
+            | Filter::Any(p, _, _)
+            | Filter::Count(p, _, _) => out.push(p.to_ascii_lowercase()),
+        }
     }
 }
 
@@ -401,7 +451,7 @@ fn check_filter(f: &Filter, spec: &EntitySpec, adv: bool) -> Result<(), QueryErr
         }
         Filter::Cmp(p, op, _) => {
             match prop_of(p) {
-                Some(fp) if fp.any_field.is_none() => {}
+                Some(fp) if fp.any_field.is_none() && (fp.range || !op.ordered()) => {}
                 _ => return Err(unsupported_filter(p, spec.resource)),
             }
             if *op == CmpOp::Ne {

@@ -18,7 +18,18 @@ fn filters_parse_and_evaluate() {
         "assignedLicenses/$count ne 0 and (displayName eq 'no' or customer/tenantId eq 'X1')"
     ));
     assert!(t("not startsWith(displayName,'B')"));
-    assert!(parse_filter("displayName gt 'a'").is_err());
+    // Ordered operators parse; only `range` properties accept them (validate, graph_odata).
+    assert!(matches!(
+        parse_filter("displayName gt 'a'"),
+        Ok(Filter::Cmp(_, CmpOp::Gt, _))
+    ));
+    let s = json!({"signInActivity": {"lastSignInDateTime": "2025-06-01T10:00:00Z"}, "n": null});
+    let r = |f: &str| matches(&parse_filter(f).unwrap(), &s);
+    assert!(r("signInActivity/lastSignInDateTime le 2026-01-01T00:00:00Z"));
+    assert!(r("signInActivity/lastSignInDateTime ge 2025-06-01"));
+    assert!(!r("signInActivity/lastSignInDateTime lt 2025-06-01T10:00:00Z"));
+    assert!(r("signInActivity/lastSignInDateTime gt 2025-05-31T23:59:59Z"));
+    assert!(!r("n le 2026-01-01T00:00:00Z") && !r("n ge 2026-01-01T00:00:00Z"));
     assert!(parse_filter("displayName eq 'a").is_err());
 }
 

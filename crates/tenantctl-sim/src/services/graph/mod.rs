@@ -14,6 +14,7 @@ pub mod licences;
 pub mod org;
 pub mod paging;
 pub mod reports;
+pub mod security;
 pub mod skus;
 pub mod specs;
 pub mod users;
@@ -71,6 +72,26 @@ pub fn routes() -> Router<Arc<Sim>> {
         .route("/graph/v1.0/users/{id}/assignLicense", post(licences::assign_license))
         .route("/graph/v1.0/subscribedSkus", get(skus::subscribed_skus))
         .merge(reports::routes())
+        .route(
+            "/graph/v1.0/roleManagement/directory/roleAssignments",
+            get(security::role_assignments),
+        )
+        .route(
+            "/graph/v1.0/roleManagement/directory/roleDefinitions",
+            get(security::role_definitions),
+        )
+        .route(
+            "/graph/v1.0/roleManagement/directory/roleDefinitions/{id}",
+            get(security::role_definition),
+        )
+        .route(
+            "/graph/v1.0/reports/authenticationMethods/userRegistrationDetails",
+            get(security::user_registration_details),
+        )
+        .route(
+            "/graph/v1.0/reports/authenticationMethods/userRegistrationDetails/{id}",
+            get(security::user_registration_detail),
+        )
 }
 
 /// Graph's wording of a refused world change. `key` is the id or name the request used.
@@ -129,6 +150,9 @@ fn unresolved_segment(path: &str) -> String {
         "delegatedAdminCustomers",
         "accessAssignments",
         "contracts",
+        "roleAssignments",
+        "roleDefinitions",
+        "userRegistrationDetails",
     ];
     const KNOWN: &[&str] = &[
         "organization",
@@ -141,6 +165,9 @@ fn unresolved_segment(path: &str) -> String {
         "reports",
         "admin",
         "reportSettings",
+        "roleManagement",
+        "directory",
+        "authenticationMethods",
     ];
     let rest = path.trim_start_matches("/graph").trim_start_matches('/');
     let mut segs = rest.split('/').filter(|s| !s.is_empty());

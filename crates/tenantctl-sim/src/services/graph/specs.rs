@@ -1,7 +1,7 @@
 //! The OData entity specs of the Graph resources the simulator serves: selectable, filterable,
 //! searchable and sortable properties and page sizes, from each resource's list page.
 
-use crate::odata::{fp, EntitySpec, FilterProp};
+use crate::odata::{fp, fp_range, EntitySpec, FilterProp};
 
 const USER_DEFAULT: &[&str] = &[
     "businessPhones",
@@ -44,6 +44,11 @@ pub static USERS: EntitySpec = EntitySpec {
         "mailNickname",
         "usageLocation",
         "userType",
+        "creationType",
+        "externalUserState",
+        "externalUserStateChangeDateTime",
+        // Returned only on $select; needs Entra ID P1/P2 and AuditLog.Read.All (user-list).
+        "signInActivity",
     ],
     default_select: Some(USER_DEFAULT),
     filterable: &[
@@ -56,12 +61,14 @@ pub static USERS: EntitySpec = EntitySpec {
             starts_with: true,
             ends_with: true,
             any_field: None,
+            range: false,
         },
         FilterProp {
             name: "mail",
             starts_with: true,
             ends_with: true,
             any_field: None,
+            range: false,
         },
         fp("mailNickname", true),
         fp("jobTitle", true),
@@ -72,12 +79,20 @@ pub static USERS: EntitySpec = EntitySpec {
         fp("preferredLanguage", true),
         fp("accountEnabled", false),
         fp("userType", false),
+        fp("creationType", false),
+        fp("externalUserState", false),
         FilterProp {
             name: "assignedLicenses",
             starts_with: false,
             ends_with: false,
             any_field: Some("skuId"),
+            range: false,
         },
+        // resources/user: signInActivity "Supports $filter (eq, ne, not, ge, le) but not with
+        // any other filterable properties" (gt and lt are accepted too [I]).
+        fp_range("signInActivity/lastSignInDateTime"),
+        fp_range("signInActivity/lastNonInteractiveSignInDateTime"),
+        fp_range("signInActivity/lastSuccessfulSignInDateTime"),
     ],
     searchable: &[
         "displayName",
@@ -301,4 +316,102 @@ pub static ORGANIZATION: EntitySpec = EntitySpec {
     max_top: 999,
     supports_filter: false,
     directory: true,
+};
+
+/// learn.microsoft.com/graph/api/rbacapplication-list-roleassignments: `$filter`, `$expand`,
+/// `$select` (example filters on roleDefinitionId and principalId). One page [I].
+pub static ROLE_ASSIGNMENTS: EntitySpec = EntitySpec {
+    context: "roleManagement/directory/roleAssignments",
+    resource: "UnifiedRoleAssignment",
+    type_name: "microsoft.graph.unifiedRoleAssignment",
+    selectable: &[
+        "id",
+        "principalId",
+        "resourceScope",
+        "directoryScopeId",
+        "roleDefinitionId",
+        "appScopeId",
+    ],
+    default_select: Some(&[
+        "id",
+        "principalId",
+        "resourceScope",
+        "directoryScopeId",
+        "roleDefinitionId",
+    ]),
+    filterable: &[
+        fp("id", false),
+        fp("principalId", false),
+        fp("roleDefinitionId", false),
+        fp("directoryScopeId", false),
+    ],
+    searchable: &[],
+    orderby_default: &[],
+    orderby_advanced: &[],
+    default_top: 999,
+    max_top: 999,
+    supports_filter: true,
+    directory: false,
+};
+
+/// learn.microsoft.com/graph/api/rbacapplication-list-roledefinitions: `$filter`, `$select`.
+pub static ROLE_DEFINITIONS: EntitySpec = EntitySpec {
+    context: "roleManagement/directory/roleDefinitions",
+    resource: "UnifiedRoleDefinition",
+    type_name: "microsoft.graph.unifiedRoleDefinition",
+    selectable: &[
+        "id",
+        "description",
+        "displayName",
+        "isBuiltIn",
+        "isEnabled",
+        "resourceScopes",
+        "templateId",
+        "version",
+        "rolePermissions",
+    ],
+    default_select: None,
+    filterable: &[
+        fp("id", false),
+        fp("displayName", true),
+        fp("templateId", false),
+        fp("isBuiltIn", false),
+    ],
+    searchable: &[],
+    orderby_default: &[],
+    orderby_advanced: &[],
+    default_top: 999,
+    max_top: 999,
+    supports_filter: true,
+    directory: false,
+};
+
+/// learn.microsoft.com/graph/api/authenticationmethodsroot-list-userregistrationdetails:
+/// "supports the `$filter` (…) and `$orderBy`" only; the filterable properties of its table
+/// (isAdmin and userType too [I]). Page size 1000 [I].
+pub static REGISTRATION: EntitySpec = EntitySpec {
+    context: "reports/authenticationMethods/userRegistrationDetails",
+    resource: "UserRegistrationDetails",
+    type_name: "microsoft.graph.userRegistrationDetails",
+    selectable: &[],
+    default_select: None,
+    filterable: &[
+        fp("id", false),
+        fp("isMfaCapable", false),
+        fp("isMfaRegistered", false),
+        fp("isSsprEnabled", false),
+        fp("isSsprRegistered", false),
+        fp("methodsRegistered", false),
+        fp("userDisplayName", true),
+        fp("userPrincipalName", true),
+        fp("isAdmin", false),
+        fp("userType", false),
+    ],
+    searchable: &[],
+    orderby_default: &["userPrincipalName", "userDisplayName", "lastUpdatedDateTime"],
+    orderby_advanced: &[],
+    default_top: 1000,
+    max_top: 1000,
+    supports_filter: true,
+    directory: false,
 };

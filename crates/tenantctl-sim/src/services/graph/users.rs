@@ -2,6 +2,7 @@
 //! `GET /users/$count` (aad-advanced-queries), all over the world's merged users.
 
 use super::paging::{context, date, entity, page, Listing, CTX};
+use super::security;
 use super::specs::USERS;
 use crate::odata::{self, Query};
 use crate::platform::errors::{graph_headers, GraphError};
@@ -47,6 +48,9 @@ pub fn user_json(u: &UserRecord) -> Value {
         "mailNickname": u.mail_nickname,
         "usageLocation": u.usage_location,
         "userType": u.user_type,
+        "creationType": u.external.as_ref().map(|_| "Invitation"),
+        "externalUserState": u.external.as_ref().map(|e| e.state.clone()),
+        "externalUserStateChangeDateTime": u.external.as_ref().map(|e| date(e.state_changed)),
     })
 }
 
@@ -56,10 +60,25 @@ pub fn user_entity(u: &UserRecord, q: &Query) -> Value {
 }
 
 pub async fn users(call: GraphCall<Directory>, RawQuery(raw): RawQuery) -> Res {
-    let q = call.query(&raw, &USERS)?;
+    let mut q = call.query(&raw, &USERS)?;
+    let sign_in = security::wants_sign_in(&q);
+    if sign_in {
+        security::prepare_sign_in(&call, &mut q)?;
+    }
     let cost = call.charge(2, Some(&q))?;
     let view = call.sim.world.tenant(call.t());
-    let item = |i: u64| view.user_at(i).map(|v| user_json(&v.user)).unwrap_or(Value::Null);
+    let now = call.sim.clock.now_unix();
+    let item = |i: u64| {
+        view.user_at(i)
+            .map(|v| {
+                let mut j = user_json(&v.user);
+                if sign_in {
+                    j["signInActivity"] = security::sign_in_json(&view.sign_in(&v, now));
+                }
+                j
+            })
+            .unwrap_or(Value::Null)
+    };
     let ctx = context(&format!("{CTX}users"), &q);
     let listing = Listing {
         spec: &USERS,
@@ -75,12 +94,22 @@ pub async fn user(call: GraphCall<Directory>, Path(key): Path<String>, RawQuery(
     if key == "$count" {
         return count(&call, raw);
     }
-    let q = call.query(&raw, &USERS)?;
+    let mut q = call.query(&raw, &USERS)?;
+    let sign_in = security::wants_sign_in(&q);
+    if sign_in {
+        security::prepare_sign_in(&call, &mut q)?;
+    }
     let cost = call.charge(1, Some(&q))?;
-    let Some(v) = call.sim.world.user(call.t(), &key) else {
+    let view = call.sim.world.tenant(call.t());
+    let Some(v) = view.user(&key) else {
         return Err(call.not_found(&key));
     };
-    Ok(call.ok(user_entity(&v.user, &q), cost))
+    if !sign_in {
+        return Ok(call.ok(user_entity(&v.user, &q), cost));
+    }
+    let mut j = user_json(&v.user);
+    j["signInActivity"] = security::sign_in_json(&view.sign_in(&v, call.sim.clock.now_unix()));
+    Ok(call.ok(entity(&format!("{CTX}users"), &q, odata::project(&j, &q, &USERS)), cost))
 }
 
 /// `/users/$count` needs `ConsistencyLevel: eventual` (aad-advanced-queries) and answers
@@ -98,13 +127,26 @@ fn count(call: &GraphCall<Directory>, raw: Option<String>) -> Res {
             format!("{raw}&$count=true")
         };
     }
-    let q = call.query(&Some(raw), &USERS)?;
+    let mut q = call.query(&Some(raw), &USERS)?;
+    let sign_in = security::wants_sign_in(&q);
+    if sign_in {
+        security::prepare_sign_in(call, &mut q)?;
+    }
     let cost = call.charge(2, Some(&q))?;
     let view = call.sim.world.tenant(call.t());
+    let now = call.sim.clock.now_unix();
     let n = if !view.changed() && !q.narrows() {
         view.len()
     } else {
-        view.users().filter(|v| q.hit(&user_json(&v.user))).count() as u64
+        view.users()
+            .filter(|v| {
+                let mut j = user_json(&v.user);
+                if sign_in {
+                    j["signInActivity"] = security::sign_in_json(&view.sign_in(v, now));
+                }
+                q.hit(&j)
+            })
+            .count() as u64
     };
     let mut resp = (StatusCode::OK, n.to_string()).into_response();
     let h = resp.headers_mut();

@@ -177,6 +177,7 @@ fn new_user(call: &GraphCall<Directory>, b: &Body) -> Result<UserRecord, GraphEr
         mail_nickname,
         usage_location,
         user_type: "Member".into(),
+        external: None,
     })
 }
 

@@ -153,6 +153,18 @@ pub(super) fn gen_tenant(cfg: &FleetConfig, t: u32, slugs: &mut HashSet<String>)
         None
     };
 
+    // Guests: an independent draw, so no other draw moves [I]: 60% of customers have 1–8.
+    let guest_count = if t == 0 || !cfg.guests {
+        0
+    } else {
+        let g = hash(&[seed, t as u64, 0x6E57]);
+        if unit(g) < 0.6 {
+            1 + (crate::ids::mix(g) % (1 + (user_count as u64 / 15).min(7))) as u32
+        } else {
+            0
+        }
+    };
+
     Tenant {
         idx: t,
         kind: if t == 0 {
@@ -168,6 +180,7 @@ pub(super) fn gen_tenant(cfg: &FleetConfig, t: u32, slugs: &mut HashSet<String>)
         city,
         created,
         user_count,
+        guest_count,
         subscriptions,
         relationships,
         contract,

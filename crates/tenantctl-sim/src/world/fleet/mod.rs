@@ -6,6 +6,7 @@
 //! how 10,000 tenants with 1.5 million users start in well under two seconds and a few MiB.
 
 mod generate;
+mod guests;
 mod users;
 
 use generate::gen_tenant;
@@ -29,6 +30,14 @@ pub mod roles {
     pub const REPORTS_READER: &str = "4a5d8f65-41da-4de4-8968-e035b65339cf";
     pub const PRIVILEGED_ROLE_ADMINISTRATOR: &str = "e8611ab8-c189-46e8-94e1-60213ab1f814";
     pub const APPLICATION_ADMINISTRATOR: &str = "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3";
+    pub const SECURITY_ADMINISTRATOR: &str = "194ae4cb-b126-40b2-bd5b-6091b380977d";
+    pub const SECURITY_READER: &str = "5d6b6bb7-de71-4623-b4af-96380a352509";
+    pub const HELPDESK_ADMINISTRATOR: &str = "729827e3-9c14-49f7-bb1b-9608f156bbb8";
+    pub const SHAREPOINT_ADMINISTRATOR: &str = "f28a1f50-f6e7-4571-818b-6a12f2af6b6c";
+    pub const TEAMS_ADMINISTRATOR: &str = "69091246-20e8-4a56-aa4d-066075b2a7a8";
+    pub const BILLING_ADMINISTRATOR: &str = "b0f54661-2d74-4c50-afa3-1ec803f12efe";
+    pub const AUTHENTICATION_ADMINISTRATOR: &str = "c4e39bd9-1100-46d3-8c65-fb160da0071f";
+    pub const CONDITIONAL_ACCESS_ADMINISTRATOR: &str = "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9";
 }
 
 /// What a generated fleet looks like.
@@ -43,6 +52,10 @@ pub struct FleetConfig {
     pub trouble_share: f64,
     /// "Now" for generated dates (unix seconds). Listings depend only on seed, size and anchor.
     pub anchor: i64,
+    /// B2B guests in customers (a few per tenant, after the members; see `fleet/guests.rs`).
+    /// Off by default so that fleets of a fixed size list exactly `user_count` users; `serve`
+    /// turns it on.
+    pub guests: bool,
 }
 
 impl FleetConfig {
@@ -53,6 +66,7 @@ impl FleetConfig {
             users_per_tenant: None,
             trouble_share: 0.05,
             anchor: today_utc(),
+            guests: false,
         }
     }
 }
@@ -219,7 +233,10 @@ pub struct Tenant {
     pub country: &'static str,
     pub city: &'static str,
     pub created: i64,
+    /// Generated members (`Fleet::user`); guests are counted apart.
     pub user_count: u32,
+    /// Generated B2B guests (`Fleet::guest`), listed after the members.
+    pub guest_count: u32,
     pub subscriptions: Vec<Subscription>,
     pub relationships: Vec<Relationship>,
     pub contract: Option<Contract>,
@@ -262,6 +279,10 @@ impl Tenant {
     }
     pub fn has_active_relationship(&self) -> bool {
         self.relationships.iter().any(|r| r.status == "active")
+    }
+    /// Generated user slots: members `0..user_count`, then guests; created users follow.
+    pub fn generated_users(&self) -> u64 {
+        self.user_count as u64 + self.guest_count as u64
     }
 }
 
@@ -438,6 +459,11 @@ impl Fleet {
 
     pub fn total_users(&self) -> u64 {
         self.customers().iter().map(|t| t.user_count as u64).sum()
+    }
+
+    /// Guests over all customers.
+    pub fn total_guests(&self) -> u64 {
+        self.customers().iter().map(|t| t.guest_count as u64).sum()
     }
 
     /// The bit mask of subscriptions (by index in `t.subscriptions`) user `i` holds.
