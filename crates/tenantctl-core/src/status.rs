@@ -20,6 +20,9 @@ pub enum TenantStatus {
     RelationshipExpired,
     /// 403 Authorization_RequestDenied: the relationship lacks the role.
     RoleMissing,
+    /// 403 Authentication_RequestFromNonPremiumTenantOrB2CTenant: the data asked for needs a
+    /// licence the tenant lacks (sign-in activity, authentication-methods reports: Entra ID P1).
+    LicenceMissing,
     /// The tenant or object does not exist (AADSTS90002, 404).
     NotFound,
     /// The run stopped (Ctrl-C, or the output was closed) before this tenant finished.
@@ -39,6 +42,7 @@ impl TenantStatus {
             TenantStatus::NoRelationship => "no_relationship",
             TenantStatus::RelationshipExpired => "relationship_expired",
             TenantStatus::RoleMissing => "role_missing",
+            TenantStatus::LicenceMissing => "licence_missing",
             TenantStatus::NotFound => "not_found",
             TenantStatus::Cancelled => "cancelled",
             TenantStatus::ServiceUnavailable => "service_unavailable",
@@ -60,6 +64,9 @@ impl TenantStatus {
             }
             TenantStatus::RelationshipExpired => "the GDAP relationship has expired; request a new one in Partner Center",
             TenantStatus::RoleMissing => "the GDAP relationship lacks the role this needs; add it to the access assignment",
+            TenantStatus::LicenceMissing => {
+                "the tenant lacks the licence this data needs (sign-in activity and MFA registration details need Entra ID P1 or P2, e.g. Microsoft 365 Business Premium)"
+            }
             TenantStatus::NotFound => "tenant or object not found; check the id/domain and the cloud",
             TenantStatus::Cancelled => "the run was stopped before this tenant finished; re-run for it with --tenant",
             TenantStatus::ServiceUnavailable => {

@@ -6,6 +6,9 @@ use tenantctl_transport::api::ApiError;
 use tenantctl_transport::token::{AadKind, TokenError};
 
 /// The status an error gives a tenant, and whether it concerns the whole run.
+/// Graph's code for data that needs Entra ID P1/P2 in a tenant without it.
+pub const NON_PREMIUM: &str = "Authentication_RequestFromNonPremiumTenantOrB2CTenant";
+
 pub fn classify(e: &ApiError, target: &Target) -> Verdict {
     let expired = target.relationship_expired();
     let status = match e {
@@ -22,6 +25,8 @@ pub fn classify(e: &ApiError, target: &Target) -> Verdict {
         e if e.is_throttled() => TenantStatus::Throttled,
         // Probe D19: a 503 out of retries named its cause, not "unexpected error".
         ApiError::Http { status: 503, .. } => TenantStatus::ServiceUnavailable,
+        // signinactivity / authenticationmethods reports without Entra ID P1 (contract §3.3).
+        e if e.graph_code() == Some(NON_PREMIUM) => TenantStatus::LicenceMissing,
         e if e.is_forbidden() && expired => TenantStatus::RelationshipExpired,
         e if e.is_forbidden() => TenantStatus::RoleMissing,
         e if e.is_not_found() => TenantStatus::NotFound,
@@ -82,6 +87,17 @@ mod tests {
             (aad(700082, AadKind::ReauthRequired), &active, Verdict::fatal()),
             (http(429), &active, t(TenantStatus::Throttled)),
             (http(403), &active, t(TenantStatus::RoleMissing)),
+            // Graph's 403 for signInActivity without Entra ID P1 (contract §3.3).
+            (
+                ApiError::http(
+                    tenantctl_transport::api::Service::Graph,
+                    403,
+                    NON_PREMIUM,
+                    "Tenant is not a B2C tenant and doesn't have premium license",
+                ),
+                &active,
+                t(TenantStatus::LicenceMissing),
+            ),
             (http(403), &expired, t(TenantStatus::RelationshipExpired)),
             (http(404), &active, t(TenantStatus::NotFound)),
             (http(503), &active, t(TenantStatus::ServiceUnavailable)),

@@ -11,7 +11,7 @@
 use crate::errors::classify;
 use crate::session::{RunOptions, Session};
 use futures::TryStreamExt;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 use tenantctl_clients::reports::{date_time, ReportItem, ReportRow, Reports};
@@ -126,6 +126,8 @@ pub async fn usage_report(
     let what = Arc::new(what);
     let domains: Arc<parking_lot::Mutex<HashMap<TenantId, String>>> = Default::default();
     let domains_read = domains.clone();
+    // Tenants whose setting `--reveal` switched off and has not switched back on yet.
+    let switched: Arc<parking_lot::Mutex<HashSet<TenantId>>> = Default::default();
     let concealed: Arc<parking_lot::Mutex<HashMap<TenantId, bool>>> = Default::default();
     let flags = concealed.clone();
     let mut rows_of: HashMap<TenantId, u64> = HashMap::new();
@@ -137,7 +139,7 @@ pub async fn usage_report(
         &run.stop,
         |ctx: Arc<TenantCtx<ReportItem>>| {
             let (reports, what, concealed) = (reports.clone(), what.clone(), concealed.clone());
-            let (graph, domains) = (graph.clone(), domains.clone());
+            let (graph, domains, switched) = (graph.clone(), domains.clone(), switched.clone());
             async move {
                 let tid = ctx.target.id.to_string();
                 let domain = async {
@@ -152,7 +154,7 @@ pub async fn usage_report(
                         }
                     }
                 };
-                let (report, ()) = futures::join!(report_of(&reports, &what, &ctx, &concealed), domain);
+                let (report, ()) = futures::join!(report_of(&reports, &what, &ctx, &concealed, &switched), domain);
                 report
             }
         },
@@ -171,6 +173,17 @@ pub async fn usage_report(
     )
     .await;
     let mut summary = summary;
+    // A run stopped (Ctrl-C) while a tenant's setting was off: back on now.
+    let left_off: Vec<TenantId> = switched.lock().drain().collect();
+    for id in left_off {
+        let restored = reports.set_concealed_names(&id.to_string(), true).await;
+        if let Some(o) = summary.outcomes.iter_mut().find(|o| o.tenant_id == id) {
+            o.detail = match restored {
+                Ok(()) => format!("{} (the report setting was switched back on)", o.detail),
+                Err(e) => Failure::RestoreFailed(e).to_string(),
+            };
+        }
+    }
     let flags = concealed.lock();
     for o in &mut summary.outcomes {
         if let Some(n) = rows_of.get(&o.tenant_id) {
@@ -189,40 +202,38 @@ async fn report_of(
     what: &ReportRun,
     ctx: &TenantCtx<ReportItem>,
     concealed: &parking_lot::Mutex<HashMap<TenantId, bool>>,
+    switched: &parking_lot::Mutex<HashSet<TenantId>>,
 ) -> Result<(), Failure> {
-    {
-        {
-            {
-                let tid = ctx.target.id.to_string();
-                let _p = ctx.permit().await;
-                let mut switched_off = false;
-                let mut reveal_refused = None;
-                if what.reveal && reports.concealed_names(&tid).await? {
-                    match reports.set_concealed_names(&tid, false).await {
-                        Ok(()) => switched_off = true,
-                        Err(e) if e.is_forbidden() => reveal_refused = Some(e),
-                        Err(e) => return Err(Failure::RevealRefused(e)),
-                    }
-                }
-                let rows = read_report(&reports, &tid, &what.call).await;
-                if switched_off {
-                    // Back on, whatever the download did (nothing left half-applied).
-                    if let Err(e) = reports.set_concealed_names(&tid, true).await {
-                        return Err(Failure::RestoreFailed(e));
-                    }
-                }
-                let rows = rows?;
-                let hidden = rows.iter().any(|i| matches!(i, ReportItem::Row(r) if is_concealed(r)));
-                concealed.lock().insert(ctx.target.id, hidden);
-                for r in rows {
-                    ctx.emit(r);
-                }
-                match reveal_refused {
-                    Some(e) if hidden => Err(Failure::RevealRefused(e)),
-                    _ => Ok(()),
-                }
-            }
+    let tid = ctx.target.id.to_string();
+    let _p = ctx.permit().await;
+    let mut switched_off = false;
+    let mut reveal_refused = None;
+    if what.reveal && reports.concealed_names(&tid).await? {
+        // Noted before the change: a run stopped in between switches it back on at its end.
+        switched.lock().insert(ctx.target.id);
+        match reports.set_concealed_names(&tid, false).await {
+            Ok(()) => switched_off = true,
+            Err(e) if e.is_forbidden() => reveal_refused = Some(e),
+            Err(e) => return Err(Failure::RevealRefused(e)),
         }
+    }
+    let rows = read_report(reports, &tid, &what.call).await;
+    if switched_off {
+        // Back on, whatever the download did (nothing left half-applied).
+        if let Err(e) = reports.set_concealed_names(&tid, true).await {
+            return Err(Failure::RestoreFailed(e));
+        }
+    }
+    switched.lock().remove(&ctx.target.id);
+    let rows = rows?;
+    let hidden = rows.iter().any(|i| matches!(i, ReportItem::Row(r) if is_concealed(r)));
+    concealed.lock().insert(ctx.target.id, hidden);
+    for r in rows {
+        ctx.emit(r);
+    }
+    match reveal_refused {
+        Some(e) if hidden => Err(Failure::RevealRefused(e)),
+        _ => Ok(()),
     }
 }
 

@@ -10,5 +10,6 @@ mod e2e_adaptive;
 mod e2e_exchange;
 mod e2e_promises;
 mod e2e_reliability;
+mod e2e_reports;
 mod e2e_simulator_modes;
 mod e2e_writes;
