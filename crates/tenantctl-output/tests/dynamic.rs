@@ -622,3 +622,44 @@ fn two_hundred_thousand_rows_are_spooled_not_held_in_memory() {
     assert_eq!(&last[4], format!("user{}@contoso.com", N - 1));
     assert_eq!(&last[5], (N - 1).to_string());
 }
+
+/// Usage reports' days (`YYYY-MM-DD`) are a `Date` column: date cells in xlsx, the day itself in
+/// JSON and CSV; a report's header declared before any row heads an empty output.
+#[test]
+fn days_are_date_cells_and_a_declared_header_heads_an_empty_report() {
+    use calamine::{open_workbook, Data, Reader, Xlsx};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.xlsx");
+    let s = OutputSpec {
+        out: Some(path.clone()),
+        ..spec(None)
+    };
+    let mut sink = open_dynamic(&s, FIXED.to_vec(), true).unwrap();
+    sink.declare(&["Report Refresh Date".to_owned(), "Item Count".to_owned()]);
+    let row = obj(json!({"Report Refresh Date": "2026-11-30", "Item Count": 3}));
+    sink.write_row(fixed(CONTOSO, "Contoso", "contoso.com"), &row).unwrap();
+    sink.finish(&[]).unwrap();
+    let mut wb: Xlsx<_> = open_workbook(&path).unwrap();
+    let data = wb.worksheet_range("Data").unwrap();
+    let rows: Vec<&[Data]> = data.rows().collect();
+    assert!(matches!(rows[1][3], Data::DateTime(_)), "{:?}", rows[1][3]);
+    assert_eq!(rows[1][4], Data::Float(3.0));
+
+    let out = Stdout::default();
+    let mut sink =
+        open_dynamic_with_stdout(&spec(Some(Format::Json)), FIXED.to_vec(), false, Box::new(out.clone())).unwrap();
+    sink.write_row(fixed(CONTOSO, "Contoso", "contoso.com"), &row).unwrap();
+    sink.finish(&[]).unwrap();
+    let v: Value = serde_json::from_str(&out.text()).unwrap();
+    assert_eq!(v[0]["Report Refresh Date"], "2026-11-30");
+
+    let out = Stdout::default();
+    let mut sink =
+        open_dynamic_with_stdout(&spec(Some(Format::Csv)), FIXED.to_vec(), false, Box::new(out.clone())).unwrap();
+    sink.declare(&["Report Refresh Date".to_owned(), "Item Count".to_owned()]);
+    sink.finish(&[]).unwrap();
+    assert_eq!(
+        out.text(),
+        "tenantId,tenantName,defaultDomain,Report Refresh Date,Item Count\r\n"
+    );
+}

@@ -14,7 +14,14 @@
 //!    the lower bound and the sequential baseline (one cmdlet at a time, tenant after tenant,
 //!    as the classic `DelegatedOrg` scripts do).
 //!
-//! `FLEET_BENCH=reads|writes|mailboxes` runs one of them.
+//! 4. `reports aggregate getMailboxUsageDetail --all-tenants -o csv` over `fleet-1000` at the
+//!    same latency (per tenant: a token, the report call answering 302, the download, and the
+//!    tenant's default domain beside them), against the lower bound, and the seed's loop
+//!    *measured*: the same command one tenant after another, one request at a time
+//!    (`--concurrency 1 --fixed-concurrency --per-tenant 1`; `FLEET_BENCH_LOOP_TENANTS=N`
+//!    measures the first N tenants and extrapolates).
+//!
+//! `FLEET_BENCH=reads|writes|mailboxes|reports` runs one of them.
 //!
 //! The simulator runs in this process and shares the machine's cores with the CLI.
 
@@ -376,6 +383,99 @@ fn mailboxes(rt: &tokio::runtime::Runtime) {
     rt.block_on(sim.stop());
 }
 
+fn reports(rt: &tokio::runtime::Runtime) {
+    let sim = fleet_sim(rt, 1000, None);
+    let f = &sim.sim.fleet;
+    let call = "getMailboxUsageDetail(period='D30')";
+    // Tenants whose report the partner may read (Global Reader included: concealed names).
+    let readable: Vec<_> = f
+        .customers()
+        .iter()
+        .filter(|t| matches!(sim.sim.trouble(t), Trouble::None | Trouble::ReadOnlyRoles))
+        .collect();
+    let expected: usize = readable
+        .iter()
+        .map(|t| {
+            tenantctl_sim::services::graph::reports::ground_truth(&sim.sim, t.idx, call)
+                .map(|csv| csv.lines().count().saturating_sub(1))
+                .unwrap_or(0)
+        })
+        .sum();
+    // Per tenant: token, then the report call and its download one after the other (the
+    // domains read runs beside them); a troubled tenant ends at its token.
+    let chains: Vec<f64> = f
+        .customers()
+        .iter()
+        .map(|t| match sim.sim.trouble(t) {
+            Trouble::None | Trouble::ReadOnlyRoles => TOKEN_LAT + 2.0 * LAT,
+            _ => TOKEN_LAT,
+        })
+        .collect();
+    let partner_chain = TOKEN_LAT + 2.0 * LAT;
+    let sequential: f64 = partner_chain + chains.iter().map(|c| c + LAT).sum::<f64>();
+    println!(
+        "\nreports: getMailboxUsageDetail over {} customers ({} readable), {expected} rows expected; latency 80±20 ms, token 150 ms",
+        f.customers().len(),
+        readable.len()
+    );
+    let w = Workload {
+        partner_chain,
+        chains,
+        sequential,
+    };
+    let cmd = ["reports", "aggregate", "getMailboxUsageDetail", "--period", "D30"];
+    w.run(&sim, &cmd, &[64, 128], Some(expected));
+
+    // The seed's loop: one tenant after another, one request at a time, into one CSV.
+    let n: usize = std::env::var("FLEET_BENCH_LOOP_TENANTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(f.customers().len())
+        .clamp(1, f.customers().len());
+    let out = std::env::temp_dir().join("tenantctl-bench-reports-loop.csv");
+    let ids: Vec<String> = f.customers()[..n].iter().map(|t| t.id.to_string()).collect();
+    let mut args: Vec<&str> = cmd.to_vec();
+    if n == f.customers().len() {
+        args.push("--all-tenants");
+    } else {
+        for id in &ids {
+            args.extend(["--tenant", id.as_str()]);
+        }
+    }
+    args.extend([
+        "-o",
+        "csv",
+        "--out",
+        out.to_str().unwrap(),
+        "--concurrency",
+        "1",
+        "--fixed-concurrency",
+        "--per-tenant",
+        "1",
+    ]);
+    let m = run_cli(&sim, &args);
+    let rows = std::fs::read_to_string(&out)
+        .map(|s| s.lines().count().saturating_sub(1))
+        .unwrap_or(0);
+    let scale = f.customers().len() as f64 / n as f64;
+    println!(
+        "  seed's loop (one tenant after another, {n} tenants{}): wall {:.1} s{}, peak RSS {:.1} MiB, cpu {:.2} s, exit {}, rows {rows}: {}",
+        if n < f.customers().len() { ", measured" } else { "" },
+        m.wall,
+        if n < f.customers().len() {
+            format!(" → {:.0} s for all {} (extrapolated)", m.wall * scale, f.customers().len())
+        } else {
+            String::new()
+        },
+        m.peak_rss_mib,
+        m.cpu,
+        m.code,
+        summary_line(&m.stderr)
+    );
+    let _ = std::fs::remove_file(out);
+    rt.block_on(sim.stop());
+}
+
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
@@ -397,5 +497,8 @@ fn main() {
     }
     if which.is_empty() || which == "mailboxes" {
         mailboxes(&rt);
+    }
+    if which.is_empty() || which == "reports" {
+        reports(&rt);
     }
 }
