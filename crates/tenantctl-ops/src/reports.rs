@@ -214,7 +214,10 @@ async fn report_of(
         match reports.set_concealed_names(&tid, false).await {
             Ok(()) => switched_off = true,
             Err(e) if e.is_forbidden() => reveal_refused = Some(e),
-            Err(e) => return Err(Failure::RevealRefused(e)),
+            Err(e) => {
+                // Not switched (or not known to be): the end of the run switches it on again.
+                return Err(Failure::RevealRefused(e));
+            }
         }
     }
     let rows = read_report(reports, &tid, &what.call).await;

@@ -424,7 +424,7 @@ fn reports(rt: &tokio::runtime::Runtime) {
         sequential,
     };
     let cmd = ["reports", "aggregate", "getMailboxUsageDetail", "--period", "D30"];
-    w.run(&sim, &cmd, &[64, 128], Some(expected));
+    w.run(&sim, &cmd, &[64, 128, 256], Some(expected));
 
     // The seed's loop: one tenant after another, one request at a time, into one CSV.
     let n: usize = std::env::var("FLEET_BENCH_LOOP_TENANTS")
