@@ -188,6 +188,8 @@ pub fn executor(ca_file: Option<&Path>) -> Result<Executor> {
 /// [`sandbox_dir`] between commands (written atomically by the simulator after each write).
 pub async fn start_sandbox() -> Result<tenantctl_sim::RunningSim> {
     let mut cfg = tenantctl_sim::SimConfig::new(1, 30);
+    // A few B2B guests per customer, as real tenants have (`reports guests`).
+    cfg.fleet.guests = true;
     if let Some(dir) = sandbox_dir() {
         std::fs::create_dir_all(&dir).with_context(|| format!("creating the sandbox's directory {}", dir.display()))?;
         cfg.state_dir = Some(dir);
