@@ -302,3 +302,13 @@ pub fn confirm_write(session: &Session, what: &str, rows: usize, tenants: usize,
         bail!("nothing was changed")
     }
 }
+
+/// Writes a dynamic output (rows whose columns are known at the end); false when the reader
+/// went away.
+pub fn finish_dynamic(sink: tenantctl_output::DynamicSink, statuses: &[tenantctl_core::TenantOutcome]) -> Result<bool> {
+    match sink.finish(statuses) {
+        Ok(()) => Ok(true),
+        Err(tenantctl_output::DynamicError::Io(e)) if output::is_broken_pipe(&e) => Ok(false),
+        Err(e) => Err(anyhow!("writing the output: {e}")),
+    }
+}

@@ -12,7 +12,6 @@ use tenantctl_core::pwsh::{self, CmdletCall};
 use tenantctl_core::rows::{Cell, TENANT_COLUMNS};
 use tenantctl_ops::exchange::{self, CmdletRun, ExoItem};
 use tenantctl_ops::{targets, Flow, Session};
-use tenantctl_output::DynamicSink;
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = "\
@@ -135,17 +134,8 @@ pub async fn exec(g: &Global, a: Args) -> Result<i32> {
     if let Some(e) = write_error {
         bail!("writing the output: {e}");
     }
-    let completed = finish(sink, &summary.outcomes)?;
+    let completed = ui::finish_dynamic(sink, &summary.outcomes)?;
     ui::conclude(g, &a.output, completed, &summary, &session, &run.stop)
-}
-
-/// Writes the output; false when the reader went away.
-fn finish(sink: DynamicSink, statuses: &[tenantctl_core::TenantOutcome]) -> Result<bool> {
-    match sink.finish(statuses) {
-        Ok(()) => Ok(true),
-        Err(tenantctl_output::DynamicError::Io(e)) if tenantctl_output::is_broken_pipe(&e) => Ok(false),
-        Err(e) => Err(anyhow!("writing the output: {e}")),
-    }
 }
 
 /// Moves tenantctl's own long options written after the cmdlet before it, so that

@@ -17,7 +17,7 @@ use tenantctl_core::tables::{AdminRow, GuestRow, InactiveUserRow, MfaRow, SignIn
 use tenantctl_core::{TenantId, TenantOutcome, TenantStatus};
 use tenantctl_ops::reports::{self, ReportRun};
 use tenantctl_ops::{list, targets, Flow, Session, Summary, Target};
-use tenantctl_output::{DynamicSink, Format};
+use tenantctl_output::Format;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -459,7 +459,7 @@ async fn usage(
         }
         return Ok(0);
     }
-    let completed = finish_dynamic(sink, &summary.outcomes)?;
+    let completed = ui::finish_dynamic(sink, &summary.outcomes)?;
     if let Some(p) = &errors_out {
         write_errors(p, &summary.outcomes, &domains)?;
     }
@@ -510,15 +510,6 @@ async fn what_if(
     }
     eprintln!("what-if: nothing was changed");
     Ok(if failed > 0 { 3 } else { 0 })
-}
-
-/// Writes the output; false when the reader went away.
-fn finish_dynamic(sink: DynamicSink, statuses: &[TenantOutcome]) -> Result<bool> {
-    match sink.finish(statuses) {
-        Ok(()) => Ok(true),
-        Err(tenantctl_output::DynamicError::Io(e)) if tenantctl_output::is_broken_pipe(&e) => Ok(false),
-        Err(e) => Err(anyhow!("writing the output: {e}")),
-    }
 }
 
 /// The errors file: one line per tenant that is not ok, or ok without rows.
