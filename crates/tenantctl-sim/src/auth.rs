@@ -4,6 +4,8 @@
 
 use crate::ids::{random_guid, Guid};
 use axum::http::HeaderMap;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -61,7 +63,15 @@ pub struct Claims {
 }
 
 pub struct Keys {
+    /// Kept for [`Keys::sign_with_jsonwebtoken`], the reference the fast signer is tested against.
+    #[cfg_attr(not(test), allow(dead_code))]
     encoding: EncodingKey,
+    /// The signing key parsed once: `jsonwebtoken::encode` parses (and checks) the RSA key again
+    /// for every token, which cost about as much CPU as the rest of a token request together.
+    signer: ring::signature::RsaKeyPair,
+    rng: ring::rand::SystemRandom,
+    /// `{"typ":"JWT","alg":"RS256","kid":…}` base64url-encoded, as jsonwebtoken writes it.
+    header_b64: String,
     decoding: DecodingKey,
     pub kid: String,
     /// The JWK (public part) as served under `/discovery/v2.0/keys`.
@@ -73,10 +83,18 @@ impl Keys {
         let jwk: serde_json::Value = serde_json::from_str(SIGNING_JWK).expect("bundled JWK parses");
         let n = jwk["n"].as_str().expect("jwk n");
         let e = jwk["e"].as_str().expect("jwk e");
+        let kid = jwk["kid"].as_str().unwrap_or("tenantctl-sim-1").to_owned();
+        let mut h = Header::new(Algorithm::RS256);
+        h.kid = Some(kid.clone());
+        h.typ = Some("JWT".into());
+        let header_b64 = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&h).expect("header serializes"));
         Keys {
             encoding: EncodingKey::from_rsa_pem(SIGNING_KEY_PEM).expect("bundled signing key parses"),
+            signer: ring::signature::RsaKeyPair::from_pkcs8(&pem_der(SIGNING_KEY_PEM)).expect("bundled PKCS#8 key"),
+            rng: ring::rand::SystemRandom::new(),
+            header_b64,
             decoding: DecodingKey::from_rsa_components(n, e).expect("jwk components"),
-            kid: jwk["kid"].as_str().unwrap_or("tenantctl-sim-1").to_owned(),
+            kid,
             jwk,
         }
     }
@@ -86,7 +104,26 @@ impl Keys {
     }
 
     /// Signs any claims set (access or ID token) with the published key (`kid` in the header).
+    /// The same bytes as `jsonwebtoken::encode` (RS256 PKCS#1 v1.5 signatures are
+    /// deterministic), with the key parsed once.
     pub fn sign_claims<T: Serialize>(&self, claims: &T) -> String {
+        let body = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).expect("claims serialize"));
+        let message = format!("{}.{body}", self.header_b64);
+        let mut sig = vec![0; self.signer.public().modulus_len()];
+        self.signer
+            .sign(
+                &ring::signature::RSA_PKCS1_SHA256,
+                &self.rng,
+                message.as_bytes(),
+                &mut sig,
+            )
+            .expect("RS256 signing");
+        format!("{message}.{}", URL_SAFE_NO_PAD.encode(sig))
+    }
+
+    /// `jsonwebtoken::encode` with the same header: what [`Keys::sign_claims`] must equal.
+    #[cfg(test)]
+    fn sign_with_jsonwebtoken<T: Serialize>(&self, claims: &T) -> String {
         let mut h = Header::new(Algorithm::RS256);
         h.kid = Some(self.kid.clone());
         h.typ = Some("JWT".into());
@@ -110,6 +147,19 @@ impl Keys {
             }),
         }
     }
+}
+
+/// The DER inside a PEM file (the base64 between the BEGIN and END lines).
+fn pem_der(pem: &[u8]) -> Vec<u8> {
+    let text = std::str::from_utf8(pem).expect("PEM is text");
+    let b64: String = text
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .map(str::trim)
+        .collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .expect("PEM base64")
 }
 
 /// The simulator's "now" in Unix seconds: the one place identity and auth read the wall clock
@@ -278,6 +328,33 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(http::header::AUTHORIZATION, format!("Bearer {token}").parse().unwrap());
         h
+    }
+
+    #[test]
+    fn the_fast_signer_writes_what_jsonwebtoken_writes() {
+        let keys = Keys::load();
+        let claims = serde_json::json!({"aud": "https://graph.microsoft.com", "tid": "t", "exp": 1, "n": [1, 2]});
+        assert_eq!(keys.sign_claims(&claims), keys.sign_with_jsonwebtoken(&claims));
+        let c = Claims {
+            aud: AUD_GRAPH.into(),
+            iss: "https://sts.windows.net/x/".into(),
+            iat: 1,
+            nbf: 1,
+            exp: 2,
+            tid: "x".into(),
+            oid: "o".into(),
+            sub: "o".into(),
+            appid: "a".into(),
+            azp: "a".into(),
+            idtyp: "app".into(),
+            ver: "1.0".into(),
+            scp: None,
+            roles: Some(vec!["User.Read.All".into()]),
+            unique_name: None,
+            upn: None,
+            uti: "u".into(),
+        };
+        assert_eq!(keys.sign(&c), keys.sign_with_jsonwebtoken(&c));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use crate::platform::throttle::{Throttle, ThrottleConfig};
 use crate::world::persist::Persist;
 use crate::world::World;
 use parking_lot::RwLock;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
@@ -282,6 +283,26 @@ impl Sim {
 
     /// The GDAP relationships with tenant `t` as Graph lists them now (run-time trouble applied).
     pub fn relationships(&self, t: &Tenant) -> Vec<Relationship> {
+        self.relationships_now(t).into_owned()
+    }
+
+    /// [`Sim::relationships`] without a copy when no run-time override concerns `t` (the
+    /// listings render a page from this, so only the tenants on the page are looked at).
+    pub fn relationships_now<'a>(&self, t: &'a Tenant) -> Cow<'a, [Relationship]> {
+        if !self.global_admin_overrides.read().contains_key(&t.idx)
+            && !self.trouble_overrides.read().contains_key(&t.idx)
+        {
+            return Cow::Borrowed(&t.relationships);
+        }
+        Cow::Owned(self.relationships_overridden(t))
+    }
+
+    /// Whether the partner has an active GDAP relationship with `t` now (`delegatedAdminCustomers`).
+    pub fn gdap_active(&self, t: &Tenant) -> bool {
+        self.relationships_now(t).iter().any(|rel| rel.status == "active")
+    }
+
+    fn relationships_overridden(&self, t: &Tenant) -> Vec<Relationship> {
         let mut rels = t.relationships.clone();
         if let Some(&ga) = self.global_admin_overrides.read().get(&t.idx) {
             if let Some(main) = rels.iter_mut().find(|r| r.status == "active") {

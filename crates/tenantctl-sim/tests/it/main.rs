@@ -20,6 +20,7 @@ mod graph_throttle;
 mod graph_writes;
 mod identity;
 mod identity_v2;
+mod listings;
 mod partner_center;
 mod persistence;
 mod reports;

@@ -2,9 +2,9 @@
 //! delegatedadminrelationships, delegatedadminrelationship-list-accessassignments,
 //! tenantrelationship-list-delegatedadmincustomers).
 
-use super::paging::{context, date7, etag, vec_page, Listing, CTX, GDAP_CTX};
+use super::paging::{context, date7, etag, page, vec_page, Listing, CTX, GDAP_CTX};
 use super::specs::{ASSIGNMENTS, CONTRACTS, GDAP_CUSTOMERS, RELATIONSHIPS};
-use crate::fleet::{Relationship, Tenant, TenantKind};
+use crate::fleet::{Adjusted, Relationship, Tenant, TenantKind};
 use crate::odata;
 use crate::platform::errors::GraphError;
 use crate::platform::extract::{Directory, GraphCall, Partner};
@@ -16,31 +16,30 @@ use serde_json::{json, Map, Value};
 type Res = Result<Response, GraphError>;
 
 /// Contracts exist only in partner tenants (contract-list); elsewhere the list is empty.
+/// A page renders only its own contracts (the fleet's are indexed in listing order).
 pub async fn contracts(call: GraphCall<Directory>, RawQuery(raw): RawQuery) -> Res {
     let q = call.query(&raw, &CONTRACTS)?;
     let cost = call.charge(3, Some(&q))?;
     let sim = &call.sim;
-    let items: Vec<Value> = if call.t().kind == TenantKind::Partner {
-        sim.fleet
-            .customers()
-            .iter()
-            .filter_map(|t| {
-                t.contract.as_ref().map(|c| {
-                    json!({
-                        "id": c.id.to_string(),
-                        "contractType": c.contract_type,
-                        "customerId": t.id.to_string(),
-                        "defaultDomainName": c.default_domain_name,
-                        "displayName": c.display_name,
-                    })
-                })
-            })
-            .collect()
+    let listed: &[u32] = if call.t().kind == TenantKind::Partner {
+        &sim.fleet.listings.contracts
     } else {
-        vec![]
+        &[]
+    };
+    let item = |i: u64| {
+        let t = &sim.fleet.tenants[listed[i as usize] as usize];
+        t.contract.as_ref().map_or(Value::Null, |c| {
+            json!({
+                "id": c.id.to_string(),
+                "contractType": c.contract_type,
+                "customerId": t.id.to_string(),
+                "defaultDomainName": c.default_domain_name,
+                "displayName": c.display_name,
+            })
+        })
     };
     let ctx = context(&format!("{CTX}contracts"), &q);
-    vec_page(
+    page(
         &call,
         Listing {
             spec: &CONTRACTS,
@@ -49,27 +48,29 @@ pub async fn contracts(call: GraphCall<Directory>, RawQuery(raw): RawQuery) -> R
             ctx,
             cost,
         },
-        items,
+        listed.len() as u64,
+        &item,
+        false,
     )
 }
 
-fn all_relationships(sim: &Sim) -> Vec<Value> {
-    let mut out = Vec::new();
-    for t in sim.fleet.customers() {
-        for rel in sim.relationships(t) {
-            out.push(relationship_json(t, &rel));
-        }
-    }
-    out
+/// The relationship at position `i` of the fleet's listing, as Graph lists it now (run-time
+/// overrides of that tenant applied).
+fn relationship_at(sim: &Sim, i: usize) -> Value {
+    let (ti, ri) = sim.fleet.listings.relationships[i];
+    let t = &sim.fleet.tenants[ti as usize];
+    relationship_json(t, &sim.relationships_now(t)[ri as usize])
 }
 
 pub async fn relationships(call: GraphCall<Partner>, RawQuery(raw): RawQuery) -> Res {
     let q = call.query(&raw, &RELATIONSHIPS)?;
     let cost = call.charge(1, Some(&q))?;
-    let items = all_relationships(&call.sim);
+    let sim = &call.sim;
+    let len = sim.fleet.listings.relationships.len() as u64;
+    let item = |i: u64| relationship_at(sim, i as usize);
     let ctx = context(&format!("{GDAP_CTX}delegatedAdminRelationships"), &q);
     let path = "tenantRelationships/delegatedAdminRelationships";
-    vec_page(
+    page(
         &call,
         Listing {
             spec: &RELATIONSHIPS,
@@ -78,18 +79,23 @@ pub async fn relationships(call: GraphCall<Partner>, RawQuery(raw): RawQuery) ->
             ctx,
             cost,
         },
-        items,
+        len,
+        &item,
+        false,
     )
 }
 
+/// The first relationship (in listing order) with this id, case-insensitively, as it is now.
 fn find_relationship(sim: &Sim, id: &str) -> Option<(u32, Relationship)> {
-    sim.fleet.customers().iter().find_map(|t| {
-        if !t.relationships.iter().any(|r| r.id.eq_ignore_ascii_case(id)) {
+    sim.fleet.listings.relationship_candidates(id).find_map(|(ti, ri)| {
+        let t = &sim.fleet.tenants[ti as usize];
+        if !t.relationships[ri as usize].id.eq_ignore_ascii_case(id) {
             return None;
         }
-        sim.relationships(t)
-            .into_iter()
+        sim.relationships_now(t)
+            .iter()
             .find(|r| r.id.eq_ignore_ascii_case(id))
+            .cloned()
             .map(|r| (t.idx, r))
     })
 }
@@ -144,29 +150,36 @@ pub async fn access_assignments(call: GraphCall<Partner>, Path(id): Path<String>
     )
 }
 
-/// Customers with at least one active relationship.
+/// Customers with at least one active relationship: the generated ones (indexed) adjusted by
+/// the tenants whose trouble was set at run time, so a page seeks to its position.
 pub async fn gdap_customers(call: GraphCall<Partner>, RawQuery(raw): RawQuery) -> Res {
     let q = call.query(&raw, &GDAP_CUSTOMERS)?;
     let cost = call.charge(1, Some(&q))?;
     let sim = &call.sim;
-    let items: Vec<Value> = sim
-        .fleet
-        .customers()
-        .iter()
-        .filter(|t| sim.relationships(t).iter().any(|rel| rel.status == "active"))
-        .map(|t| {
-            json!({
-                "@odata.type": "#microsoft.graph.delegatedAdminCustomer",
-                "@odata.etag": etag(&[t.idx as u64, 0xC0]),
-                "id": t.id.to_string(),
-                "tenantId": t.id.to_string(),
-                "displayName": t.display_name,
-            })
+    let overridden: Vec<u32> = sim.trouble_overrides.read().keys().copied().collect();
+    let members = Adjusted::new(
+        &sim.fleet.listings.gdap_active,
+        overridden
+            .into_iter()
+            .filter(|&ti| ti != 0 && (ti as usize) < sim.fleet.tenants.len())
+            .map(|ti| (ti, sim.gdap_active(&sim.fleet.tenants[ti as usize]))),
+    );
+    let item = |i: u64| {
+        let Some(ti) = members.nth(i as usize) else {
+            return Value::Null;
+        };
+        let t = &sim.fleet.tenants[ti as usize];
+        json!({
+            "@odata.type": "#microsoft.graph.delegatedAdminCustomer",
+            "@odata.etag": etag(&[t.idx as u64, 0xC0]),
+            "id": t.id.to_string(),
+            "tenantId": t.id.to_string(),
+            "displayName": t.display_name,
         })
-        .collect();
+    };
     let ctx = context(&format!("{GDAP_CTX}delegatedAdminCustomers"), &q);
     let path = "tenantRelationships/delegatedAdminCustomers";
-    vec_page(
+    page(
         &call,
         Listing {
             spec: &GDAP_CUSTOMERS,
@@ -175,7 +188,9 @@ pub async fn gdap_customers(call: GraphCall<Partner>, RawQuery(raw): RawQuery) -
             ctx,
             cost,
         },
-        items,
+        members.len() as u64,
+        &item,
+        false,
     )
 }
 

@@ -63,6 +63,31 @@ pub fn page<S>(
     item: &dyn Fn(u64) -> Value,
     sparse: bool,
 ) -> Result<Response, GraphError> {
+    page_of(call, l, len, item, sparse, false)
+}
+
+/// [`page`] with `item(i)` already projected (`$select` or the default properties applied),
+/// for a query that neither filters, searches nor sorts: what `page` would answer, without
+/// building the properties a page does not keep.
+pub fn page_projected<S>(
+    call: &GraphCall<S>,
+    l: Listing<'_>,
+    len: u64,
+    item: &dyn Fn(u64) -> Value,
+    sparse: bool,
+) -> Result<Response, GraphError> {
+    debug_assert!(!l.q.narrows() && l.q.orderby.is_none());
+    page_of(call, l, len, item, sparse, true)
+}
+
+fn page_of<S>(
+    call: &GraphCall<S>,
+    l: Listing<'_>,
+    len: u64,
+    item: &dyn Fn(u64) -> Value,
+    sparse: bool,
+    projected: bool,
+) -> Result<Response, GraphError> {
     let (spec, q) = (l.spec, l.q);
     let fpr = q.fingerprint(hash(&[call.t().idx as u64, odata::hash_str(l.path)]));
     let start = match &q.skiptoken {
@@ -77,7 +102,7 @@ pub fn page<S>(
     let (value, next, total) = match &q.orderby {
         Some((prop, desc)) => sorted_page(q, spec, len, item, &hit, prop, *desc, start, n),
         None => {
-            let (value, next) = scan_page(q, spec, len, item, &hit, start, n);
+            let (value, next) = scan_page(q, spec, len, item, &hit, start, n, projected);
             let total = if !want_count {
                 0
             } else if !q.narrows() && !sparse {
@@ -141,6 +166,7 @@ fn sorted_page(
     (value, next, keyed.len() as u64)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn scan_page(
     q: &Query,
     spec: &EntitySpec,
@@ -149,13 +175,14 @@ fn scan_page(
     hit: &dyn Fn(&Value) -> bool,
     start: u64,
     n: u64,
+    projected: bool,
 ) -> (Vec<Value>, Option<u64>) {
     let mut value = Vec::new();
     let mut i = start;
     while i < len && (value.len() as u64) < n {
         let v = item(i);
         if hit(&v) {
-            value.push(odata::project(&v, q, spec));
+            value.push(if projected { v } else { odata::project(&v, q, spec) });
         }
         i += 1;
     }

@@ -45,9 +45,10 @@ fn customer_json(sim: &Sim, t: &Tenant) -> Value {
     })
 }
 
-/// Partner Center's customers: customer tenants with a reseller/syndication contract.
-fn listed(sim: &Sim) -> Vec<&Tenant> {
-    sim.fleet.customers().iter().filter(|t| t.contract.is_some()).collect()
+/// Partner Center's customers: customer tenants with a reseller/syndication contract,
+/// indexed in listing order so that a page renders only its own customers.
+fn listed(sim: &Sim) -> &[u32] {
+    &sim.fleet.listings.contracts
 }
 
 fn encode_token(offset: usize, size: usize, seed: u64) -> String {
@@ -96,7 +97,7 @@ pub async fn customers(call: PartnerCall, Query(q): Query<HashMap<String, String
         .iter()
         .skip(offset)
         .take(size)
-        .map(|t| customer_json(sim, t))
+        .map(|&ti| customer_json(sim, &sim.fleet.tenants[ti as usize]))
         .collect();
     let mut body = json!({
         "totalCount": all.len(),

@@ -7,7 +7,10 @@
 
 mod generate;
 mod guests;
+mod listing;
 mod users;
+
+pub use listing::{Adjusted, Listings};
 
 use generate::gen_tenant;
 
@@ -382,6 +385,8 @@ pub struct Fleet {
     pub partner: PartnerIdentity,
     by_id: HashMap<Guid, u32>,
     by_domain: HashMap<String, u32>,
+    /// The partner-side listings in listing order (built once; pages seek into them).
+    pub listings: Listings,
 }
 
 impl Fleet {
@@ -430,8 +435,10 @@ impl Fleet {
             partner: identity,
             by_id,
             by_domain,
+            listings: Listings::default(),
         };
         fleet.count_consumed_units();
+        fleet.listings = Listings::build(&fleet.tenants);
         fleet
     }
 
