@@ -3,7 +3,9 @@
 //! - Every answer the executor gets is reported (see [`report`]) to the limiter of the fan-out
 //!   the request belongs to (a task-local set by the fan-out around each tenant).
 //! - A clean answer (the server processed the request) grows the limit: by 1 per answer up to
-//!   a threshold (slow start; the threshold is 4× the start, then the limit after each cut),
+//!   a threshold (slow start; until the first congestion event the threshold is the ceiling,
+//!   so a clean fleet doubles its tenants in flight every round of answers; after a cut it is
+//!   the limit the cut left),
 //!   then by `1/limit` per answer (about one more tenant per round of answers: congestion
 //!   avoidance).
 //! - A congestion event (a 429 whose `x-ms-throttle-scope` is app-wide or absent, or a 503)
@@ -169,7 +171,10 @@ pub struct Slot {
 impl Drop for Slot {
     fn drop(&mut self) {
         self.limit.state.lock().in_flight -= 1;
-        self.limit.changed.notify_waiters();
+        // One slot freed: one waiter to wake (waking them all made every release cost a poll
+        // of every tenant waiting, quadratic in a fleet of thousands). A woken waiter that was
+        // dropped meanwhile passes the wake-up on (tokio's `Notified`).
+        self.limit.changed.notify_one();
     }
 }
 
@@ -184,7 +189,9 @@ impl AdaptiveLimit {
                 in_flight: 0,
                 last_cut: None,
                 quiet_until: MonoTime::ZERO,
-                threshold: (initial * 4).min(config.max.max(1)) as f64,
+                // Slow start up to the ceiling until the first congestion event (TCP's initial
+                // `ssthresh` is "arbitrarily high", RFC 5681 §3.1).
+                threshold: config.max.max(1) as f64,
                 stats: AdaptiveStats {
                     limit: initial,
                     min_limit: initial,
@@ -276,7 +283,8 @@ impl AdaptiveLimit {
             }
         };
         if grew {
-            self.changed.notify_waiters();
+            // One more slot: one more waiter may start.
+            self.changed.notify_one();
         }
     }
 
@@ -419,20 +427,10 @@ mod tests {
             l.on_answer(t0, Signal::Clean);
         }
         assert_eq!(l.limit(), 8, "slow start: one more per clean answer");
-        for _ in 0..8 {
+        for _ in 0..32 {
             l.on_answer(t0, Signal::Clean);
         }
-        assert_eq!(l.limit(), 16, "up to 4× the start");
-        for _ in 0..16 {
-            l.on_answer(t0, Signal::Clean);
-        }
-        assert_eq!(
-            l.limit(),
-            16,
-            "then about one more per round of answers: 16 + 16/16 < 17"
-        );
-        l.on_answer(t0, Signal::Clean);
-        assert_eq!(l.limit(), 17);
+        assert_eq!(l.limit(), 40, "until the first congestion event, up to the ceiling");
         let l = limiter(&c, 40, 4);
         for _ in 0..4 {
             l.on_answer(t0, Signal::Clean);

@@ -149,9 +149,10 @@ pub struct OutputArgs {
 #[derive(Args, Debug, Clone)]
 pub struct FanoutArgs {
     /// Most tenants worked on at once. The number adapts below it: it starts at a quarter (at
-    /// most 16), grows while answers come back clean and halves when Microsoft throttles the
-    /// app (429) or is unavailable (503). See docs/adaptive.md.
-    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=1000), help_heading = "Fan-out")]
+    /// most 16), doubles every round of clean answers until Microsoft first throttles the app
+    /// (429) or is unavailable (503), halves then, and grows by about one a round after. See
+    /// docs/adaptive.md.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u16).range(1..=1000), help_heading = "Fan-out")]
     pub concurrency: u16,
     /// Requests at once within one tenant.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64), help_heading = "Fan-out")]

@@ -301,7 +301,7 @@ tenantctl_core::define_row! {
 
 fn default_fanout() -> FanoutArgs {
     FanoutArgs {
-        concurrency: 64,
+        concurrency: 256,
         per_tenant: 4,
         fixed_concurrency: false,
     }
