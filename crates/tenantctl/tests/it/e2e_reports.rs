@@ -15,6 +15,16 @@ async fn sim_with(seed: u64, tenants: u32, trouble_share: f64) -> RunningSim {
     let mut c = SimConfig::new(seed, tenants);
     c.fleet.trouble_share = trouble_share;
     c.fleet.guests = true;
+    // Time stands still (the simulator's activity times follow its clock): the download and
+    // the truth read after it describe the same moment.
+    c.clock = tenantctl_sim::Clock::manual(std::time::SystemTime::now());
+    tenantctl_sim::start(c).await.unwrap()
+}
+
+/// A simulator whose clock runs (the quota test waits out a real Retry-After).
+async fn sim_running_clock(seed: u64, tenants: u32) -> RunningSim {
+    let mut c = SimConfig::new(seed, tenants);
+    c.fleet.trouble_share = 0.0;
     tenantctl_sim::start(c).await.unwrap()
 }
 
@@ -468,7 +478,7 @@ async fn reveal_switches_concealment_off_and_back_on_only_where_allowed() {
 /// with Retry-After; tenantctl waits it out and the report arrives (not `throttled`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reports_quota_is_waited_out() {
-    let sim = sim_with(35, 2, 0.0).await;
+    let sim = sim_running_clock(35, 2).await;
     let t = tenant_with_mailboxes(&sim, false);
     let id = t.id.to_string();
     post_json(&sim, "/_sim/reports", serde_json::json!({"quota_enabled": true})).await;
