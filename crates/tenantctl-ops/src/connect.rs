@@ -172,6 +172,30 @@ pub struct ConnectOptions {
     pub endpoint: Option<String>,
     pub cloud: Option<String>,
     pub profile: String,
+    /// Where access tokens are kept across runs ([`token_cache_path`]); `None`: not kept
+    /// (`--no-token-cache`). The sandbox never keeps them.
+    pub token_cache: Option<PathBuf>,
+}
+
+/// The on-disk access-token cache: `TENANTCTL_TOKEN_CACHE`, else
+/// `<cache dir>/tenantctl/tokens.json` (e.g. `~/.cache/tenantctl/tokens.json`).
+pub fn token_cache_path() -> Option<PathBuf> {
+    env("TENANTCTL_TOKEN_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| dirs::cache_dir().map(|d| d.join("tenantctl").join("tokens.json")))
+}
+
+/// Empties the on-disk token cache (a new sign-in: the tokens of the previous one must not be
+/// used for it).
+pub fn clear_token_cache() -> Result<()> {
+    if let Some(p) = token_cache_path() {
+        match std::fs::remove_file(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(anyhow!("removing the token cache {}: {e}", p.display())),
+        }
+    }
+    Ok(())
 }
 
 /// The HTTP executor; `ca_file` (`--ca-file`/`TENANTCTL_CA_FILE`) adds a trusted root (e.g. the
@@ -312,7 +336,11 @@ pub async fn connect(a: &ConnectOptions) -> Result<Conn> {
         ),
     };
     let exec = executor(a.ca_file.as_deref())?;
-    let tokens = Arc::new(TokenProvider::new(t.endpoints.clone(), credential, exec.clone()));
+    let mut tokens = TokenProvider::new(t.endpoints.clone(), credential, exec.clone());
+    if let (Some(path), None) = (&a.token_cache, &sandbox) {
+        tokens = tokens.with_disk_cache(path.clone());
+    }
+    let tokens = Arc::new(tokens);
     Ok(Conn {
         api: Api::new(exec, tokens),
         partner: t.partner,

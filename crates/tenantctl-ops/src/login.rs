@@ -39,5 +39,7 @@ pub async fn device_code(o: &ConnectOptions, prompt: impl Fn(&str, &str)) -> Res
     }
     tenantctl_transport::token::write_private_file(&path, rt.expose())
         .with_context(|| format!("saving the refresh token to {}", path.display()))?;
+    // Tokens of an earlier sign-in are not this one's.
+    connect::clear_token_cache()?;
     Ok(LoggedIn::Stored(path))
 }

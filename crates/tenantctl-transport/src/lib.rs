@@ -12,6 +12,7 @@ pub mod download;
 pub mod http;
 pub mod retry;
 pub mod token;
+pub mod token_cache;
 
 pub use api::{graph_pages, partner_center_pages, Api, ApiError, ErrorDetail, Page, Service};
 pub use assertion::{ClientCertificate, JWT_BEARER};

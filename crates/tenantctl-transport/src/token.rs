@@ -9,6 +9,7 @@ use crate::assertion::{random_jti, read_federated_token, AssertionError, ClientC
 use crate::clock::{MonoTime, SharedClock};
 use crate::cloud::{Endpoints, Resource};
 use crate::http::{Executor, TransportError};
+use crate::token_cache::DiskTokenCache;
 use oauth2::basic::{BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenResponse};
 use oauth2::{
     AuthType, ClientId, ClientSecret, DeviceAuthorizationUrl, EndpointNotSet, EndpointSet, RefreshToken,
@@ -46,6 +47,8 @@ impl fmt::Debug for Secret {
 /// Where the partner's stored refresh token lives; rotated tokens replace it (file 0600).
 pub struct RefreshTokenStore {
     current: Mutex<Secret>,
+    /// The token as given (the identity of an environment-given sign-in).
+    initial: Secret,
     file: Option<PathBuf>,
     last_saved: Mutex<Option<MonoTime>>,
 }
@@ -53,6 +56,7 @@ pub struct RefreshTokenStore {
 impl RefreshTokenStore {
     pub fn new(token: Secret, file: Option<PathBuf>) -> RefreshTokenStore {
         RefreshTokenStore {
+            initial: token.clone(),
             current: Mutex::new(token),
             file,
             last_saved: Mutex::new(None),
@@ -143,6 +147,27 @@ impl Credential {
             | Credential::Federated { client_id, .. } => client_id,
         }
     }
+    /// Who this credential is, for the on-disk token cache's keys ([`crate::token_cache`]):
+    /// the flow, the client id and what tells one secret, certificate or sign-in from another
+    /// (hashed there; never written in clear). A refresh token read from a file is known by the
+    /// file (it rotates on every run; `tenantctl login` empties the cache when it writes a new
+    /// one); one given in the environment by the token itself.
+    pub fn cache_identity(&self) -> String {
+        match self {
+            Credential::ClientSecret { client_id, secret } => format!("secret|{client_id}|{}", secret.expose()),
+            Credential::Certificate { client_id, certificate } => {
+                format!("certificate|{client_id}|{}", certificate.x5t_s256())
+            }
+            Credential::Federated { client_id, token_file } => {
+                format!("federated|{client_id}|{}", token_file.display())
+            }
+            Credential::RefreshToken { client_id, store, .. } => match &store.file {
+                Some(f) => format!("refresh-token-file|{client_id}|{}", f.display()),
+                None => format!("refresh-token|{client_id}|{}", store.initial.expose()),
+            },
+        }
+    }
+
     fn flow(&self) -> &'static str {
         match self {
             Credential::ClientSecret { .. } => "client_credentials",
@@ -375,6 +400,9 @@ pub struct TokenProvider {
     clock: SharedClock,
     slots: Mutex<HashMap<(String, Resource), Arc<Slot>>>,
     requests: AtomicU64,
+    /// Tokens kept across runs (`None`: `--no-token-cache`, the sandbox, tests).
+    disk: Option<DiskTokenCache>,
+    disk_hits: AtomicU64,
 }
 
 impl TokenProvider {
@@ -387,7 +415,35 @@ impl TokenProvider {
             executor,
             slots: Mutex::new(HashMap::new()),
             requests: AtomicU64::new(0),
+            disk: None,
+            disk_hits: AtomicU64::new(0),
         }
+    }
+
+    /// Also keeps tokens across runs in the 0600 file at `path` (see [`crate::token_cache`]).
+    pub fn with_disk_cache(mut self, path: PathBuf) -> TokenProvider {
+        let identity = self.credential.cache_identity();
+        self.disk = Some(DiskTokenCache::open(path, &identity, self.clock.clone()));
+        self
+    }
+
+    /// Tokens taken from the on-disk cache so far.
+    pub fn disk_hits(&self) -> u64 {
+        self.disk_hits.load(Ordering::Relaxed)
+    }
+
+    /// A fresh token for `tenant` and `resource` from the on-disk cache.
+    fn cached_on_disk(&self, tenant: &str, resource: Resource) -> Option<AccessToken> {
+        let c = self
+            .disk
+            .as_ref()?
+            .get(&self.endpoints.token_url(tenant), &self.endpoints.scope(resource))?;
+        self.disk_hits.fetch_add(1, Ordering::Relaxed);
+        Some(AccessToken {
+            token: c.token,
+            expires_at: self.clock.now_mono() + c.remaining,
+            refresh_margin: c.refresh_margin,
+        })
     }
 
     pub fn endpoints(&self) -> &Endpoints {
@@ -408,6 +464,12 @@ impl TokenProvider {
         match &*st {
             SlotState::Ready(t) if t.is_fresh(now) => return Ok(t.clone()),
             SlotState::Failed(e, at) if now.saturating_since(*at) < FAILURE_TTL => return Err(e.clone()),
+            SlotState::Empty => {
+                if let Some(t) = self.cached_on_disk(tenant, resource) {
+                    *st = SlotState::Ready(t.clone());
+                    return Ok(t);
+                }
+            }
             _ => {}
         }
         let r = self.fetch(tenant, resource).await;
@@ -427,6 +489,13 @@ impl TokenProvider {
             if matches!(&*st, SlotState::Ready(t) if &t.token == rejected) {
                 *st = SlotState::Empty;
             }
+        }
+        if let Some(d) = &self.disk {
+            d.forget(
+                &self.endpoints.token_url(tenant),
+                &self.endpoints.scope(resource),
+                rejected,
+            );
         }
     }
 
@@ -491,11 +560,21 @@ impl TokenProvider {
         match result {
             Ok(resp) => {
                 let lifetime = resp.expires_in().unwrap_or(Duration::from_secs(3599));
-                Ok(AccessToken {
+                let t = AccessToken {
                     token: Secret::new(resp.access_token().secret().clone()),
                     expires_at: self.clock.now_mono() + lifetime,
                     refresh_margin: (lifetime / 5).min(Duration::from_secs(300)),
-                })
+                };
+                if let Some(d) = &self.disk {
+                    d.put(
+                        &token_url,
+                        &self.endpoints.scope(resource),
+                        &t.token,
+                        lifetime,
+                        t.refresh_margin,
+                    );
+                }
+                Ok(t)
             }
             Err(e) => Err(map_token_error(tenant, e)),
         }

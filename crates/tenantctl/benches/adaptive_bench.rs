@@ -68,6 +68,7 @@ fn run(rt: &tokio::runtime::Runtime, tenants: u32, flags: &[&str]) -> Row {
         .arg(&status)
         .args(flags)
         .env("TENANTCTL_CONFIG", "/nonexistent/tenantctl-bench.toml")
+        .env("TENANTCTL_NO_TOKEN_CACHE", "1")
         .env("TENANTCTL_ENDPOINT", &sim.base_url)
         .env("TENANTCTL_LOG", "warn,tenantctl_fanout=info")
         .env("AZURE_TENANT_ID", sim.sim.fleet.partner_tenant().id.to_string())

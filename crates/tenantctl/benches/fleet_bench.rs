@@ -73,6 +73,7 @@ fn run_cli(sim: &RunningSim, args: &[&str]) -> Measured {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tenantctl"))
         .args(args)
         .env("TENANTCTL_CONFIG", "/nonexistent/tenantctl-bench.toml")
+        .env("TENANTCTL_NO_TOKEN_CACHE", "1")
         .env("TENANTCTL_ENDPOINT", &sim.base_url)
         .env("AZURE_TENANT_ID", sim.sim.fleet.partner_tenant().id.to_string())
         .env("AZURE_CLIENT_ID", p.client_id.to_string())

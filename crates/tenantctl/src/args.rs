@@ -48,6 +48,16 @@ pub struct Global {
     /// No progress and no summary on stderr (failed tenants are still listed).
     #[arg(short, long, global = true, help_heading = "Global options")]
     pub quiet: bool,
+    /// Don't keep access tokens across runs (by default they are, 0600, in
+    /// <cache dir>/tenantctl/tokens.json or TENANTCTL_TOKEN_CACHE, until they expire).
+    #[arg(
+        long,
+        global = true,
+        env = "TENANTCTL_NO_TOKEN_CACHE",
+        value_parser = clap::builder::BoolishValueParser::new(),
+        help_heading = "Global options"
+    )]
+    pub no_token_cache: bool,
 }
 
 impl Global {
@@ -58,6 +68,11 @@ impl Global {
             endpoint: self.endpoint.clone(),
             cloud: self.cloud.clone(),
             profile: self.profile.clone(),
+            token_cache: if self.no_token_cache {
+                None
+            } else {
+                tenantctl_ops::connect::token_cache_path()
+            },
         }
     }
 }

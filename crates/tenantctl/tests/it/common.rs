@@ -21,6 +21,8 @@ pub fn command(sim: &RunningSim, args: &[&str]) -> Command {
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("TENANTCTL_CONFIG", "/nonexistent/tenantctl-test-config.toml")
+        // Each test's tokens are its own (tests/it/e2e_token_cache.rs turns the cache on).
+        .env("TENANTCTL_NO_TOKEN_CACHE", "1")
         .env("TENANTCTL_ENDPOINT", &sim.base_url)
         .env("AZURE_TENANT_ID", sim.sim.fleet.partner_tenant().id.to_string())
         .env("AZURE_CLIENT_ID", p.client_id.to_string())

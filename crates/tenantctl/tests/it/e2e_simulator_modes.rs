@@ -89,6 +89,8 @@ fn sandbox(dir: &std::path::Path, args: &[&str]) -> Run {
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("TENANTCTL_CONFIG", "/nonexistent/tenantctl-test-config.toml")
+        // Each test's tokens are its own (tests/it/e2e_token_cache.rs turns the cache on).
+        .env("TENANTCTL_NO_TOKEN_CACHE", "1")
         .env("TENANTCTL_SANDBOX_DIR", dir)
         .output()
         .unwrap();
