@@ -1,9 +1,9 @@
 //! The partner's customer list, merged from Graph `/contracts` and GDAP relationships (and
 //! Partner Center on request): a customer appears once, with the best relationship status.
 
-use crate::graph::tenant_id;
 use crate::{Graph, PartnerCenter};
-use std::collections::BTreeMap;
+use futures::{Stream, StreamExt, TryStreamExt};
+use std::collections::{BTreeMap, HashSet};
 use tenantctl_core::models::{Customer, GdapRelationship};
 use tenantctl_core::TenantId;
 use tenantctl_transport::api::ApiError;
@@ -60,6 +60,18 @@ pub fn merge(customers: &mut BTreeMap<TenantId, Customer>, rels: &[GdapRelations
     }
 }
 
+/// Sorts customers by name (case-insensitive), then id.
+fn sorted(map: BTreeMap<TenantId, Customer>) -> Vec<Customer> {
+    let mut out: Vec<Customer> = map.into_values().collect();
+    out.sort_by(|a, b| {
+        a.name
+            .to_lowercase()
+            .cmp(&b.name.to_lowercase())
+            .then(a.tenant_id.cmp(&b.tenant_id))
+    });
+    out
+}
+
 /// Every customer of the partner, sorted by name then id, with relationships for reuse.
 pub async fn list(
     graph: &Graph,
@@ -71,21 +83,7 @@ pub async fn list(
     let (base, rels) = match source {
         Source::Graph => {
             let (contracts, rels) = futures::join!(graph.contracts(partner), graph.relationships(partner));
-            let base = contracts?
-                .into_iter()
-                .map(|c| {
-                    Ok(Customer {
-                        tenant_id: tenant_id(&c.customer_id)?,
-                        name: c.display_name.unwrap_or_default(),
-                        default_domain: c.default_domain_name,
-                        contract_type: c.contract_type,
-                        relationship_status: "none".into(),
-                        relationship_end: None,
-                        sources: vec!["contracts"],
-                    })
-                })
-                .collect::<Result<Vec<_>, ApiError>>()?;
-            (base, rels?)
+            (contracts?, rels?)
         }
         Source::PartnerCenter => {
             let (pcs, rels) = futures::join!(pc.customers(partner), graph.relationships(partner));
@@ -96,12 +94,216 @@ pub async fn list(
         map.insert(c.tenant_id, c);
     }
     merge(&mut map, &rels);
-    let mut out: Vec<Customer> = map.into_values().collect();
-    out.sort_by(|a, b| {
-        a.name
-            .to_lowercase()
-            .cmp(&b.name.to_lowercase())
-            .then(a.tenant_id.cmp(&b.tenant_id))
-    });
-    Ok((out, rels))
+    Ok((sorted(map), rels))
+}
+
+/// A page of the customer list as it arrives (see [`pages`]).
+#[derive(Debug)]
+pub enum ListPage {
+    Contracts(Vec<Customer>),
+    Relationships(Vec<GdapRelationship>),
+    /// One of the two lists is complete.
+    ContractsDone,
+    RelationshipsDone,
+}
+
+/// Graph's two customer lists read side by side, page by page, in arrival order.
+pub fn pages(graph: &Graph, partner: &str) -> impl Stream<Item = Result<ListPage, ApiError>> {
+    let contracts = graph
+        .contract_pages(partner)
+        .map_ok(ListPage::Contracts)
+        .chain(futures::stream::once(async { Ok(ListPage::ContractsDone) }));
+    let rels = graph
+        .relationship_pages(partner)
+        .map_ok(ListPage::Relationships)
+        .chain(futures::stream::once(async { Ok(ListPage::RelationshipsDone) }));
+    futures::stream::select(rels, contracts)
+}
+
+/// Builds the customer list from pages as they arrive and says, page by page, which customers
+/// can start at once: those whose GDAP status can't change any more (an `active`
+/// relationship, the best there is) and whose name is known. The others wait for the end of
+/// the lists, when [`Streamed::complete`] is true: at the end, every customer has been
+/// started exactly once, with the same name and status as [`list`] gives.
+#[derive(Default)]
+pub struct Streamed {
+    map: BTreeMap<TenantId, Customer>,
+    started: HashSet<TenantId>,
+    rels: Vec<GdapRelationship>,
+    contracts_done: bool,
+    relationships_done: bool,
+}
+
+impl Streamed {
+    /// Takes one page; returns the customers to start now.
+    pub fn add(&mut self, page: ListPage) -> Vec<Customer> {
+        match page {
+            ListPage::Contracts(cs) => {
+                for c in cs {
+                    // A GDAP relationship seen first keeps its name and status; the contract
+                    // adds the domain and contract type.
+                    match self.map.get_mut(&c.tenant_id) {
+                        Some(known) => {
+                            known.default_domain = c.default_domain;
+                            known.contract_type = c.contract_type;
+                            known.sources.insert(0, "contracts");
+                            if known.name.is_empty() {
+                                known.name = c.name;
+                            }
+                        }
+                        None => {
+                            self.map.insert(c.tenant_id, c);
+                        }
+                    }
+                }
+                vec![]
+            }
+            ListPage::Relationships(rels) => {
+                merge(&mut self.map, &rels);
+                let mut start = vec![];
+                for r in &rels {
+                    let id = r.customer_tenant_id;
+                    if let Some(c) = self.map.get(&id) {
+                        if c.relationship_status == "active" && !c.name.is_empty() && self.started.insert(id) {
+                            start.push(c.clone());
+                        }
+                    }
+                }
+                self.rels.extend(rels);
+                start
+            }
+            ListPage::ContractsDone => {
+                self.contracts_done = true;
+                self.rest()
+            }
+            ListPage::RelationshipsDone => {
+                self.relationships_done = true;
+                self.rest()
+            }
+        }
+    }
+
+    /// Both lists read.
+    pub fn complete(&self) -> bool {
+        self.contracts_done && self.relationships_done
+    }
+
+    /// At the end of both lists: the customers not started yet, sorted.
+    fn rest(&mut self) -> Vec<Customer> {
+        if !self.complete() {
+            return vec![];
+        }
+        let mut rest: BTreeMap<TenantId, Customer> = BTreeMap::new();
+        for (id, c) in &self.map {
+            if self.started.insert(*id) {
+                rest.insert(*id, c.clone());
+            }
+        }
+        sorted(rest)
+    }
+
+    /// The whole list, as [`list`] gives it.
+    pub fn finish(self) -> (Vec<Customer>, Vec<GdapRelationship>) {
+        (sorted(self.map), self.rels)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(n: u8) -> TenantId {
+        format!("00000000-0000-0000-0000-0000000000{n:02}").parse().unwrap()
+    }
+
+    fn contract(n: u8, name: &str) -> Customer {
+        Customer {
+            tenant_id: id(n),
+            name: name.into(),
+            default_domain: Some(format!("t{n}.example")),
+            contract_type: Some("resellerPartner".into()),
+            relationship_status: "none".into(),
+            relationship_end: None,
+            sources: vec!["contracts"],
+        }
+    }
+
+    fn rel(n: u8, name: &str, status: &str) -> GdapRelationship {
+        GdapRelationship {
+            id: format!("rel-{n}-{status}"),
+            display_name: String::new(),
+            customer_tenant_id: id(n),
+            customer_name: name.into(),
+            status: status.into(),
+            role_ids: vec![],
+            created: None,
+            end: None,
+            auto_extend_duration: String::new(),
+        }
+    }
+
+    fn names(cs: &[Customer]) -> Vec<&str> {
+        cs.iter().map(|c| c.name.as_str()).collect()
+    }
+
+    /// Issue 13: the customer list streams into the fan-out; what starts early is final.
+    #[test]
+    fn active_customers_start_with_their_page_the_rest_at_the_end_each_once_as_the_whole_list_says() {
+        let pages = vec![
+            ListPage::Relationships(vec![rel(1, "Alpha", "active"), rel(2, "Beta", "expired")]),
+            ListPage::Contracts(vec![contract(1, "Alpha Old"), contract(3, "Gamma"), contract(4, "")]),
+            ListPage::Relationships(vec![
+                rel(2, "Beta", "active"),
+                rel(1, "Alpha", "terminated"),
+                rel(4, "", "active"),
+            ]),
+            ListPage::RelationshipsDone,
+            ListPage::Relationships(vec![]),
+            ListPage::ContractsDone,
+        ];
+        let mut s = Streamed::default();
+        let mut started = vec![];
+        let mut at_page = vec![];
+        for p in pages {
+            let now = s.add(p);
+            at_page.push(names(&now).iter().map(|n| n.to_string()).collect::<Vec<_>>());
+            started.extend(now);
+        }
+        assert_eq!(at_page[0], ["Alpha"], "active: starts with its page");
+        assert!(at_page[1].is_empty(), "contracts alone start nobody");
+        assert_eq!(at_page[2], ["Beta"], "Beta became active; tenant 4 has no name yet");
+        assert!(at_page[3].is_empty(), "contracts not done yet");
+        assert_eq!(at_page[5], ["", "Gamma"], "the rest at the end");
+        assert!(s.complete());
+        let mut ids: Vec<TenantId> = started.iter().map(|c| c.tenant_id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 4, "each customer once");
+        // The same names and statuses as the whole list, read at once.
+        let (whole, rels) = s.finish();
+        assert_eq!(rels.len(), 5);
+        let mut batch: BTreeMap<TenantId, Customer> = BTreeMap::new();
+        for c in [contract(1, "Alpha Old"), contract(3, "Gamma"), contract(4, "")] {
+            batch.insert(c.tenant_id, c);
+        }
+        merge(
+            &mut batch,
+            &[
+                rel(1, "Alpha", "active"),
+                rel(2, "Beta", "expired"),
+                rel(2, "Beta", "active"),
+                rel(1, "Alpha", "terminated"),
+                rel(4, "", "active"),
+            ],
+        );
+        let batch = sorted(batch);
+        for (a, b) in whole.iter().zip(&batch) {
+            assert_eq!(
+                (a.tenant_id, &a.name, &a.relationship_status, &a.default_domain),
+                (b.tenant_id, &b.name, &b.relationship_status, &b.default_domain)
+            );
+            let st = started.iter().find(|c| c.tenant_id == a.tenant_id).unwrap();
+            assert_eq!((&st.name, &st.relationship_status), (&a.name, &a.relationship_status));
+        }
+    }
 }

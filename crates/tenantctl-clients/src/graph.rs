@@ -4,7 +4,7 @@
 use crate::wire;
 use futures::{Stream, TryStreamExt};
 use serde::de::DeserializeOwned;
-use tenantctl_core::models::{DomainInfo, GdapRelationship, SkuUsage, UserInfo};
+use tenantctl_core::models::{Customer, DomainInfo, GdapRelationship, SkuUsage, UserInfo};
 use tenantctl_core::TenantId;
 use tenantctl_transport::api::{graph_pages, Api, ApiError, Service};
 use tenantctl_transport::cloud::Endpoints;
@@ -90,38 +90,44 @@ impl Graph {
     }
 
     /// `GET /contracts` in the partner tenant: the customers of a reseller/syndication partner.
-    pub async fn contracts(&self, partner: &str) -> Result<Vec<wire::Contract>, ApiError> {
-        self.collect(partner, contracts_request(self.api.endpoints())).await
+    pub async fn contracts(&self, partner: &str) -> Result<Vec<Customer>, ApiError> {
+        let mut out = vec![];
+        let mut pages = std::pin::pin!(self.contract_pages(partner));
+        while let Some(p) = pages.try_next().await? {
+            out.extend(p);
+        }
+        Ok(out)
+    }
+
+    /// `GET /contracts`, page by page, each contract as a customer (`sources: ["contracts"]`).
+    pub fn contract_pages(&self, partner: &str) -> impl Stream<Item = Result<Vec<Customer>, ApiError>> {
+        graph_pages::<wire::Contract>(
+            self.api.clone(),
+            partner.to_owned(),
+            contracts_request(self.api.endpoints()),
+        )
+        .and_then(|page| async move { page.value.into_iter().map(contract_customer).collect() })
     }
 
     /// `GET /tenantRelationships/delegatedAdminRelationships` in the partner tenant.
     pub async fn relationships(&self, partner: &str) -> Result<Vec<GdapRelationship>, ApiError> {
-        let raw: Vec<wire::Relationship> = self
-            .collect(partner, relationships_request(self.api.endpoints()))
-            .await?;
-        raw.into_iter()
-            .map(|r| {
-                let c = r.customer.as_ref();
-                let tid = c
-                    .and_then(|c| c.tenant_id)
-                    .ok_or_else(|| bad_data("relationship", format!("relationship {} has no customer", r.id)))?;
-                Ok(GdapRelationship {
-                    customer_tenant_id: tid,
-                    customer_name: c.and_then(|c| c.display_name.clone()).unwrap_or_default(),
-                    display_name: r.display_name.clone().unwrap_or_default(),
-                    status: r.status.clone(),
-                    role_ids: r
-                        .access_details
-                        .as_ref()
-                        .map(|a| a.unified_roles.iter().map(|u| u.role_definition_id.clone()).collect())
-                        .unwrap_or_default(),
-                    created: date(&r.created_date_time),
-                    end: date(&r.end_date_time),
-                    auto_extend_duration: r.auto_extend_duration.clone().unwrap_or_default(),
-                    id: r.id,
-                })
-            })
-            .collect()
+        let mut out = vec![];
+        let mut pages = std::pin::pin!(self.relationship_pages(partner));
+        while let Some(p) = pages.try_next().await? {
+            out.extend(p);
+        }
+        Ok(out)
+    }
+
+    /// The GDAP relationships page by page (300 a page), each parsed into a small typed
+    /// record as it arrives.
+    pub fn relationship_pages(&self, partner: &str) -> impl Stream<Item = Result<Vec<GdapRelationship>, ApiError>> {
+        graph_pages::<wire::Relationship>(
+            self.api.clone(),
+            partner.to_owned(),
+            relationships_request(self.api.endpoints()),
+        )
+        .and_then(|page| async move { page.value.into_iter().map(relationship).collect() })
     }
 
     /// `GET /domains` in a customer tenant.
@@ -183,6 +189,41 @@ impl Graph {
                 .collect()
         })
     }
+}
+
+/// A contract as a customer of the partner.
+fn contract_customer(c: wire::Contract) -> Result<Customer, ApiError> {
+    Ok(Customer {
+        tenant_id: tenant_id(&c.customer_id)?,
+        name: c.display_name.unwrap_or_default(),
+        default_domain: c.default_domain_name,
+        contract_type: c.contract_type,
+        relationship_status: "none".into(),
+        relationship_end: None,
+        sources: vec!["contracts"],
+    })
+}
+
+/// A relationship as sent, typed; one without a customer breaks the contract.
+fn relationship(r: wire::Relationship) -> Result<GdapRelationship, ApiError> {
+    let c = r.customer.as_ref();
+    let tid = c
+        .and_then(|c| c.tenant_id)
+        .ok_or_else(|| bad_data("relationship", format!("relationship {} has no customer", r.id)))?;
+    Ok(GdapRelationship {
+        customer_tenant_id: tid,
+        customer_name: c.and_then(|c| c.display_name.clone()).unwrap_or_default(),
+        display_name: r.display_name.unwrap_or_default(),
+        status: r.status,
+        role_ids: r
+            .access_details
+            .map(|a| a.unified_roles.into_iter().map(|u| u.role_definition_id).collect())
+            .unwrap_or_default(),
+        created: date(&r.created_date_time),
+        end: date(&r.end_date_time),
+        auto_extend_duration: r.auto_extend_duration.unwrap_or_default(),
+        id: r.id,
+    })
 }
 
 /// The tenant id a partner-side record names, parsed.

@@ -42,6 +42,64 @@ impl Target {
     }
 }
 
+/// The tenants of a run: a list known in advance, or a stream naming them as the partner's
+/// customer list is read (the first tenants start while later pages are still on their way).
+pub struct Targets {
+    stream: futures::stream::BoxStream<'static, Target>,
+    count: Arc<TargetCount>,
+}
+
+/// How many tenants a run has been given so far, and whether that is all (for progress).
+#[derive(Debug, Default)]
+pub struct TargetCount {
+    named: std::sync::atomic::AtomicUsize,
+    complete: AtomicBool,
+}
+
+impl TargetCount {
+    /// A count that is complete from the start.
+    pub fn known(n: usize) -> TargetCount {
+        TargetCount {
+            named: n.into(),
+            complete: true.into(),
+        }
+    }
+    pub fn add(&self, n: usize) {
+        self.named.fetch_add(n, Ordering::Relaxed);
+    }
+    pub fn set_complete(&self) {
+        self.complete.store(true, Ordering::Release);
+    }
+    /// Tenants named so far and whether the list is complete.
+    pub fn get(&self) -> (usize, bool) {
+        let complete = self.complete.load(Ordering::Acquire);
+        (self.named.load(Ordering::Relaxed), complete)
+    }
+}
+
+impl Targets {
+    /// Tenants arriving on `stream`; whoever feeds it keeps `count` up to date.
+    pub fn streamed(stream: impl futures::Stream<Item = Target> + Send + 'static, count: Arc<TargetCount>) -> Targets {
+        Targets {
+            stream: stream.boxed(),
+            count,
+        }
+    }
+    pub fn count(&self) -> Arc<TargetCount> {
+        self.count.clone()
+    }
+}
+
+impl From<Vec<Target>> for Targets {
+    fn from(v: Vec<Target>) -> Targets {
+        let count = Arc::new(TargetCount::known(v.len()));
+        Targets {
+            stream: futures::stream::iter(v).boxed(),
+            count,
+        }
+    }
+}
+
 /// Concurrency limits.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
@@ -201,7 +259,7 @@ impl Summary {
 /// Runs `op` in every target; calls `on_done` as each tenant ends (in completion order),
 /// including the tenants cancelled by a stop, so every target gets exactly one outcome.
 pub async fn run<T, E, F, Fut, C>(
-    targets: Vec<Target>,
+    targets: impl Into<Targets>,
     limits: Limits,
     clock: &SharedClock,
     classify: C,
@@ -222,7 +280,9 @@ where
     let limiter = AdaptiveLimit::new(limits.tenant_limit(), clock.clone());
     let (op, classify, fatal_ref, inner_ref, limiter_ref) = (&op, &classify, &fatal, &inner, &limiter);
     let stopped = || stop.is_fired() || inner_ref.is_fired();
-    let mut results = futures::stream::iter(targets)
+    let targets: Targets = targets.into();
+    let mut results = targets
+        .stream
         .map(|target| async move {
             // A slot under the current limit (the stream polls up to the ceiling at once).
             let slot = tokio::select! {
@@ -727,5 +787,68 @@ mod tests {
         )
         .await;
         assert_eq!(s.exit_code(), 0);
+    }
+
+    /// Issue 13: tenants named by a stream (the customer list, page by page) start as they
+    /// arrive, not when the stream ends, and each ends once.
+    #[tokio::test(start_paused = true)]
+    async fn streamed_targets_start_as_they_are_named_and_each_ends_once() {
+        let all = targets(30);
+        let count = Arc::new(TargetCount::default());
+        let (feed, named) = (count.clone(), all.clone());
+        // Three "pages" of ten, 100 ms apart.
+        let stream = futures::stream::iter(0..3)
+            .then(move |page| {
+                let (feed, named) = (feed.clone(), named.clone());
+                async move {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    feed.add(10);
+                    if page == 2 {
+                        feed.set_complete();
+                    }
+                    futures::stream::iter(named[page * 10..page * 10 + 10].to_vec())
+                }
+            })
+            .flatten();
+        let t0 = tokio::time::Instant::now();
+        let first_started: Mutex<Option<Duration>> = Mutex::new(None);
+        let summary = run(
+            Targets::streamed(stream, count.clone()),
+            Limits {
+                tenants: 64,
+                per_tenant: 1,
+                adaptive: false,
+            },
+            &clock(),
+            classify,
+            &Stop::new(),
+            |ctx: Arc<TenantCtx<u32>>| {
+                let first_started = &first_started;
+                async move {
+                    first_started.lock().get_or_insert(t0.elapsed());
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    ctx.emit(index(&ctx));
+                    Ok::<(), E>(())
+                }
+            },
+            |_| Flow::Continue,
+        )
+        .await;
+        assert_eq!(
+            first_started.lock().unwrap(),
+            Duration::from_millis(100),
+            "the first tenant starts with the first page, not after the third"
+        );
+        assert_eq!(
+            t0.elapsed(),
+            Duration::from_millis(350),
+            "the last page's tenants end 50 ms after it"
+        );
+        assert_eq!(summary.outcomes.len(), 30);
+        let mut ids: Vec<_> = summary.outcomes.iter().map(|o| o.tenant_id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 30, "each tenant once");
+        assert_eq!(count.get(), (30, true));
     }
 }

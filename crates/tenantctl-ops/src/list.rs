@@ -14,14 +14,14 @@ use tenantctl_clients::graph::UserQuery;
 use tenantctl_core::licences::LicenceCatalog;
 use tenantctl_core::tables::{CustomerRow, DomainRow, RelationshipRow, SkuRow, UserListRow};
 use tenantctl_core::SkuId;
-use tenantctl_fanout::{Flow, Summary, Target, TenantCtx, TenantResult};
+use tenantctl_fanout::{Flow, Summary, Target, Targets, TenantCtx, TenantResult};
 use tenantctl_transport::api::ApiError;
 use time::OffsetDateTime;
 
 /// Runs a per-tenant Graph operation over `targets` with the service error classifier.
 pub async fn fan_out<R, F, Fut>(
     s: &Session,
-    targets: Vec<Target>,
+    targets: impl Into<Targets>,
     run: &RunOptions,
     op: F,
     on_done: impl FnMut(TenantResult<R>) -> Flow,
@@ -110,7 +110,7 @@ pub async fn relationships(s: &Session, sel: &Selection, now: OffsetDateTime) ->
 /// `domains list`.
 pub async fn domains(
     s: &Session,
-    targets: Vec<Target>,
+    targets: impl Into<Targets>,
     run: &RunOptions,
     on_done: impl FnMut(TenantResult<DomainRow>) -> Flow,
 ) -> Summary {
@@ -140,7 +140,7 @@ pub async fn domains(
 /// `licenses list`.
 pub async fn licences(
     s: &Session,
-    targets: Vec<Target>,
+    targets: impl Into<Targets>,
     run: &RunOptions,
     on_done: impl FnMut(TenantResult<SkuRow>) -> Flow,
 ) -> Summary {
@@ -201,7 +201,7 @@ pub struct UsersQuery {
 /// `users list`: users and their licences (part numbers and friendly names).
 pub async fn users(
     s: &Session,
-    targets: Vec<Target>,
+    targets: impl Into<Targets>,
     q: UsersQuery,
     run: &RunOptions,
     on_done: impl FnMut(TenantResult<UserListRow>) -> Flow,
@@ -220,28 +220,35 @@ pub async fn users(
                 let query = UserQuery {
                     filter: q.filter.clone(),
                 };
-                // The tenant's SKUs name the licences (part numbers) and the users, in parallel.
-                let skus_f = async {
-                    let _p = ctx.permit().await;
-                    graph.subscribed_skus(&tid).await
-                };
-                let users_f = async {
-                    let _p = ctx.permit().await;
-                    graph.users(&tid, &query).try_collect::<Vec<_>>().await
-                };
-                let (skus, pages) = futures::join!(skus_f, users_f);
-                let skus = skus?;
-                let parts: HashMap<SkuId, String> = skus.iter().map(|s| (s.sku_id, s.part_number.clone())).collect();
+                // One request at a time: the users' pages, and the tenant's SKUs only when
+                // they are needed (issue 13): for `--sku <part number>`, or for a skuId
+                // Microsoft's table doesn't know (its part number comes from the tenant).
+                let _p = ctx.permit().await;
+                let mut parts: Option<HashMap<SkuId, String>> = None;
                 let wanted: Option<SkuId> = match &q.sku {
                     None => None,
                     Some(SkuArg::Id(id)) => Some(*id),
-                    Some(SkuArg::Part(p)) => match skus.iter().find(|s| s.part_number.eq_ignore_ascii_case(p)) {
-                        Some(s) => Some(s.sku_id),
+                    Some(SkuArg::Part(p)) => {
+                        let skus = graph.subscribed_skus(&tid).await?;
+                        let found = skus
+                            .iter()
+                            .find(|s| s.part_number.eq_ignore_ascii_case(p))
+                            .map(|s| s.sku_id);
+                        parts = Some(skus.into_iter().map(|s| (s.sku_id, s.part_number)).collect());
                         // The tenant doesn't have that SKU: nobody holds it.
-                        None => return Ok(()),
-                    },
+                        let Some(id) = found else { return Ok(()) };
+                        Some(id)
+                    }
                 };
-                for page in pages? {
+                let mut pages = std::pin::pin!(graph.users(&tid, &query));
+                while let Some(page) = pages.try_next().await? {
+                    let unknown = |u: &tenantctl_core::models::UserInfo| {
+                        u.licences.iter().any(|s| catalog.by_sku_id(*s).is_none())
+                    };
+                    if parts.is_none() && page.iter().any(unknown) {
+                        let skus = graph.subscribed_skus(&tid).await?;
+                        parts = Some(skus.into_iter().map(|s| (s.sku_id, s.part_number)).collect());
+                    }
                     for u in page {
                         if (q.licensed && u.licences.is_empty())
                             || (q.unlicensed && !u.licences.is_empty())
@@ -249,7 +256,8 @@ pub async fn users(
                         {
                             continue;
                         }
-                        ctx.emit(UserListRow::new(&u, catalog, &|s| parts.get(&s).cloned()));
+                        let part_of = |s: SkuId| parts.as_ref().and_then(|p| p.get(&s).cloned());
+                        ctx.emit(UserListRow::new(&u, catalog, &part_of));
                     }
                 }
                 Ok(())

@@ -64,6 +64,11 @@ impl Session {
             .await
     }
 
+    /// The customer list, if this session has read it already.
+    pub fn customers_read(&self) -> Option<&CustomerList> {
+        self.customers.get()
+    }
+
     /// The customer list from the given source (not cached).
     pub async fn read_customers(&self, source: Source) -> Result<CustomerList> {
         let graph = self.graph();

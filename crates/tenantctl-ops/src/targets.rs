@@ -3,9 +3,15 @@
 
 use crate::session::Session;
 use anyhow::{anyhow, bail, Result};
+use futures::StreamExt;
+use parking_lot::Mutex;
+use std::sync::Arc;
+use tenantctl_clients::customers;
 use tenantctl_core::models::Customer;
 use tenantctl_core::{TenantId, TenantSelector};
-use tenantctl_fanout::Target;
+use tenantctl_fanout::{Target, TargetCount, Targets};
+use tenantctl_transport::adaptive::{self, AdaptiveConfig, AdaptiveLimit};
+use tenantctl_transport::api::ApiError;
 use tenantctl_transport::http::Request;
 
 /// The selection as the user gave it.
@@ -56,6 +62,99 @@ pub async fn select_for(s: &Session, sel: &Selection, purpose: Purpose) -> Resul
         bail!("no customer tenant left to run in");
     }
     Ok(targets)
+}
+
+/// The tenants of a read as the fan-out takes them ([`select_streamed`]).
+pub struct Selected {
+    pub targets: Targets,
+    /// Why the customer list stopped before its end, if it did.
+    failure: Option<Arc<Mutex<Option<ApiError>>>>,
+}
+
+impl Selected {
+    /// Tenants named so far (and whether that is all), for progress.
+    pub fn count(&self) -> Arc<TargetCount> {
+        self.targets.count()
+    }
+
+    /// Splits into the targets and a check to make once the run is over: an error when the
+    /// customer list broke off part-way (the tenants listed until then have run and have
+    /// their statuses; the others were never named).
+    pub fn into_parts(self) -> (Targets, ListingCheck) {
+        (self.targets, ListingCheck(self.failure))
+    }
+}
+
+/// See [`Selected::into_parts`].
+pub struct ListingCheck(Option<Arc<Mutex<Option<ApiError>>>>);
+
+impl ListingCheck {
+    pub fn result(self) -> Result<()> {
+        match self.0.and_then(|f| f.lock().take()) {
+            Some(e) => Err(anyhow!(
+                "reading the partner's customers failed part-way, so not every customer ran: {e}"
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
+/// [`select`] for a read whose tenants may start while the customer list is still being
+/// read: with `--all-tenants` (and no `--exclude`, which needs the whole list to resolve),
+/// `/contracts` and the GDAP relationships are read side by side in a task of their own, page
+/// by page, and each customer starts as soon as its page has said all there is to say about
+/// it ([`customers::Streamed`]): on fleet-1000 the first tenants start after one page instead
+/// of four (issue 13). Returns once the first tenant is known, so that a failure to read the
+/// list at all (bad credentials) is this call's error, as with [`select`].
+pub async fn select_streamed(s: &Session, sel: &Selection) -> Result<Selected> {
+    if !sel.all || !sel.exclude.is_empty() || s.customers_read().is_some() {
+        return Ok(Selected {
+            targets: select(s, sel).await?.into(),
+            failure: None,
+        });
+    }
+    let (graph, partner) = (s.graph(), s.partner().to_owned());
+    let count = Arc::new(TargetCount::default());
+    let failure: Arc<Mutex<Option<ApiError>>> = Arc::default();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Target>();
+    let (count_w, failure_w) = (count.clone(), failure.clone());
+    // The list's requests now share the app's throttling budget with the tenants already
+    // running: a 429 with `Retry-After` is waited out as the server says (paced, as inside an
+    // adaptive fan-out) instead of drawing on the retry budget the fleet is using up.
+    let pacer = AdaptiveLimit::new(AdaptiveConfig::up_to(1), s.api().clock().clone());
+    tokio::spawn(adaptive::scoped(pacer, async move {
+        let mut list = customers::Streamed::default();
+        let mut pages = std::pin::pin!(customers::pages(&graph, &partner));
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok(page) => {
+                    let start = list.add(page);
+                    count_w.add(start.len());
+                    for c in &start {
+                        if tx.send(target_of(c)).is_err() {
+                            return; // the run was dropped
+                        }
+                    }
+                }
+                Err(e) => {
+                    *failure_w.lock() = Some(e);
+                    break;
+                }
+            }
+        }
+        count_w.set_complete();
+    }));
+    let Some(first) = rx.recv().await else {
+        if let Some(e) = failure.lock().take() {
+            bail!("reading the partner's customers failed: {e}");
+        }
+        bail!("no customer tenant left to run in");
+    };
+    let rest = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|t| (t, rx)) });
+    Ok(Selected {
+        targets: Targets::streamed(futures::stream::once(async move { first }).chain(rest), count),
+        failure: Some(failure),
+    })
 }
 
 /// What a tenant is looked up for. A write goes only to a customer of the partner (one in its

@@ -7,6 +7,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use std::io::{IsTerminal, Write};
 use tenantctl_core::rows::{Column, Row, Tenanted};
 use tenantctl_core::TenantStatus;
+use tenantctl_ops::targets;
 use tenantctl_ops::{Flow, RunOptions, Session, Stop, Summary, TenantResult};
 use tenantctl_output::{self as output, Format, OutputSpec, Sink};
 
@@ -125,9 +126,22 @@ pub struct RowWriter {
 
 impl RowWriter {
     pub fn new(sink: Box<dyn Sink>, tenants: usize, quiet: bool) -> RowWriter {
+        RowWriter::streamed(
+            sink,
+            std::sync::Arc::new(tenantctl_fanout::TargetCount::known(tenants)),
+            quiet,
+        )
+    }
+
+    /// A writer whose tenants are still being named (see [`tenantctl_fanout::Targets`]).
+    pub fn streamed(
+        sink: Box<dyn Sink>,
+        tenants: std::sync::Arc<tenantctl_fanout::TargetCount>,
+        quiet: bool,
+    ) -> RowWriter {
         RowWriter {
             sink: Some(sink),
-            progress: Progress::new(tenants, quiet),
+            progress: Progress::streamed(tenants, quiet),
             pipe_closed: false,
             error: None,
         }
@@ -210,6 +224,22 @@ pub fn finish(
 ) -> Result<i32> {
     let completed = w.finish(Some(summary))?;
     conclude(g, o, completed, summary, session, stop)
+}
+
+/// [`finish`] for a run over streamed targets ([`targets::select_streamed`]): a customer list
+/// that broke off part-way is an error once the tenants it named are written and summed up.
+pub fn finish_listed(
+    g: &Global,
+    o: &OutputArgs,
+    w: RowWriter,
+    summary: &Summary,
+    session: &Session,
+    stop: &Stop,
+    listing: targets::ListingCheck,
+) -> Result<i32> {
+    let code = finish(g, o, w, summary, session, stop)?;
+    listing.result()?;
+    Ok(code)
 }
 
 /// The end of a fan-out command once its output is written (`completed` false: the reader

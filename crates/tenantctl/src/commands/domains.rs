@@ -77,12 +77,13 @@ pub async fn exec(g: &Global, a: Args) -> Result<i32> {
             output,
             fanout,
         } => {
-            let targets = targets::select(&session, &tenants.selection()).await?;
+            let selected = targets::select_streamed(&session, &tenants.selection()).await?;
             let sink = ui::open_sink(&output, Tenanted::<DomainRow>::schema(), &["tenantName", "domain"])?;
             let run = ui::run_options(&fanout);
-            let mut w = RowWriter::new(sink, targets.len(), g.quiet);
+            let mut w = RowWriter::streamed(sink, selected.count(), g.quiet);
+            let (targets, listing) = selected.into_parts();
             let summary = list::domains(&session, targets, &run, |r| w.tenant(r)).await;
-            ui::finish(g, &output, w, &summary, &session, &run.stop)
+            ui::finish_listed(g, &output, w, &summary, &session, &run.stop, listing)
         }
         Cmd::Add {
             name,

@@ -189,16 +189,17 @@ async fn list_users(g: &Global, l: ListArgs) -> Result<i32> {
         sku: l.sku.as_deref().map(SkuArg::parse).transpose()?,
     };
     let session = Session::connect(&g.connect_options()).await?;
-    let targets = targets::select(&session, &l.tenants.selection()).await?;
+    let selected = targets::select_streamed(&session, &l.tenants.selection()).await?;
     let sink = ui::open_sink(
         &l.output,
         Tenanted::<UserListRow>::schema(),
         &["tenantName", "userPrincipalName"],
     )?;
     let run = ui::run_options(&l.fanout);
-    let mut w = RowWriter::new(sink, targets.len(), g.quiet);
+    let mut w = RowWriter::streamed(sink, selected.count(), g.quiet);
+    let (targets, listing) = selected.into_parts();
     let summary = list::users(&session, targets, q, &run, |r| w.tenant(r)).await;
-    ui::finish(g, &l.output, w, &summary, &session, &run.stop)
+    ui::finish_listed(g, &l.output, w, &summary, &session, &run.stop, listing)
 }
 
 async fn run_import(

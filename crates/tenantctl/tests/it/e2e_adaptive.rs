@@ -59,7 +59,7 @@ async fn users_list(sim: &RunningSim, extra: &[&str]) -> (i32, BTreeMap<String, 
 /// the app-scoped 429s and every tenant ends `ok`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn under_sustained_app_wide_throttling_adaptive_concurrency_leaves_no_tenant_throttled() {
-    let tenants = 150;
+    let tenants = 250;
     let faults = Faults {
         latency_ms: 20,
         ..Faults::default()
