@@ -3,7 +3,7 @@
 use crate::ids::{random_guid, Guid};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// Graph's `Date`-like timestamp in `innerError.date` ("2025-02-13T10:17:06", no zone).
 pub fn graph_error_date() -> String {
@@ -94,7 +94,7 @@ pub fn graph_headers(h: &mut HeaderMap, ids: &RequestIds) {
 }
 
 /// A JSON 200 (or other) response with Graph's headers.
-pub fn graph_json(status: StatusCode, body: Value, ids: &RequestIds) -> Response {
+pub fn graph_json(status: StatusCode, body: impl serde::Serialize, ids: &RequestIds) -> Response {
     let mut r = (status, axum::Json(body)).into_response();
     graph_headers(r.headers_mut(), ids);
     r

@@ -11,7 +11,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
-use serde_json::Value;
+use serde::Serialize;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -195,11 +195,11 @@ impl<S> GraphCall<S> {
     }
 
     /// A JSON answer with Graph's headers and the charged resource units.
-    pub fn ok(&self, body: Value, cost: u32) -> Response {
+    pub fn ok(&self, body: impl Serialize, cost: u32) -> Response {
         self.json(StatusCode::OK, body, cost)
     }
 
-    pub fn json(&self, status: StatusCode, body: Value, cost: u32) -> Response {
+    pub fn json(&self, status: StatusCode, body: impl Serialize, cost: u32) -> Response {
         let mut r = graph_json(status, body, &self.ids);
         set_header(r.headers_mut(), "x-ms-resource-unit", &cost.to_string());
         r
