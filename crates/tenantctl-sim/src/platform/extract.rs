@@ -5,7 +5,7 @@
 use crate::auth::{authenticate, Caller, AUD_GRAPH};
 use crate::fleet::{roles, Tenant, TenantKind};
 use crate::odata::{self, EntitySpec, Query};
-use crate::platform::errors::{graph_json, GraphError, RequestIds};
+use crate::platform::errors::{graph_json_sized, GraphError, RequestIds};
 use crate::state::Sim;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -200,7 +200,12 @@ impl<S> GraphCall<S> {
     }
 
     pub fn json(&self, status: StatusCode, body: impl Serialize, cost: u32) -> Response {
-        let mut r = graph_json(status, body, &self.ids);
+        self.json_sized(status, body, 128, cost)
+    }
+
+    /// [`GraphCall::json`] with a first guess of the body's size (see `graph_json_sized`).
+    pub fn json_sized(&self, status: StatusCode, body: impl Serialize, capacity: usize, cost: u32) -> Response {
+        let mut r = graph_json_sized(status, body, capacity, &self.ids);
         set_header(r.headers_mut(), "x-ms-resource-unit", &cost.to_string());
         r
     }

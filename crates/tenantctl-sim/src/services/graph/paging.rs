@@ -156,13 +156,15 @@ pub fn page_direct<S, T: Serialize>(
         false => len,
         true => (0..len).filter(|&i| listed(i)).count() as u64,
     });
+    // About what an entity of a users page takes, so that the buffer grows once at most.
+    let capacity = 1_024 + 384 * on_page.len();
     let body = Envelope {
         ctx: &l.ctx,
         count,
         next_link: next.map(|pos| next_link(call, &l, pos, fpr)),
         value: Rendered { on_page, item },
     };
-    Ok(call.ok(body, l.cost))
+    Ok(call.json_sized(StatusCode::OK, body, capacity, l.cost))
 }
 
 /// A page's body in Graph's order: `@odata.context`, `@odata.count`, `@odata.nextLink`, `value`.
