@@ -111,7 +111,7 @@ fn position<S>(call: &GraphCall<S>, l: &Listing<'_>) -> Result<(u64, u64), Graph
     Ok((fpr, start))
 }
 
-/// `@odata.count` is written: `$count=true` on a first page (directory objects: with
+/// Whether `@odata.count` is written: `$count=true` on a first page (directory objects: with
 /// `ConsistencyLevel: eventual` only).
 fn wants_count(l: &Listing<'_>) -> bool {
     let q = l.q;
