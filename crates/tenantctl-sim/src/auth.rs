@@ -7,11 +7,15 @@ use axum::http::HeaderMap;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 const SIGNING_KEY_PEM: &[u8] = include_bytes!("../keys/sim-signing-key.pem");
 const SIGNING_JWK: &str = include_str!("../keys/sim-signing-key.jwk.json");
+/// How many verified tokens [`Keys`] remembers (a token per tenant and resource in use).
+const VERIFIED_TOKENS: usize = 8_192;
 
 /// Audiences (the `aud` claim) of the resources the simulator serves.
 pub const AUD_GRAPH: &str = "https://graph.microsoft.com";
@@ -73,6 +77,10 @@ pub struct Keys {
     /// `{"typ":"JWT","alg":"RS256","kid":…}` base64url-encoded, as jsonwebtoken writes it.
     header_b64: String,
     decoding: DecodingKey,
+    /// Tokens whose signature and claims checked out, with their claims: a token is presented
+    /// again and again, and whether its signature is good depends on its bytes alone (so only
+    /// its lifetime is checked again). Emptied when full.
+    verified: Mutex<HashMap<String, Claims>>,
     pub kid: String,
     /// The JWK (public part) as served under `/discovery/v2.0/keys`.
     pub jwk: serde_json::Value,
@@ -94,6 +102,7 @@ impl Keys {
             rng: ring::rand::SystemRandom::new(),
             header_b64,
             decoding: DecodingKey::from_rsa_components(n, e).expect("jwk components"),
+            verified: Mutex::new(HashMap::new()),
             kid,
             jwk,
         }
@@ -132,6 +141,28 @@ impl Keys {
 
     /// Validates signature and lifetime only; audience and tenant are the resource's checks.
     pub fn verify(&self, token: &str) -> Result<Claims, AuthError> {
+        if let Some(c) = self.verified.lock().get(token) {
+            // What `jsonwebtoken::decode` checks after the signature: `exp` and `nbf` (both
+            // non-negative, or the token would not have passed), no leeway.
+            let now = jsonwebtoken::get_current_timestamp();
+            return if (c.exp as u64) < now {
+                Err(AuthError::Expired)
+            } else if c.nbf as u64 > now {
+                Err(AuthError::NotYetValid)
+            } else {
+                Ok(c.clone())
+            };
+        }
+        let c = self.decode(token)?;
+        let mut verified = self.verified.lock();
+        if verified.len() >= VERIFIED_TOKENS {
+            verified.clear();
+        }
+        verified.insert(token.to_owned(), c.clone());
+        Ok(c)
+    }
+
+    fn decode(&self, token: &str) -> Result<Claims, AuthError> {
         let mut v = Validation::new(Algorithm::RS256);
         v.validate_aud = false;
         v.leeway = 0;
@@ -355,6 +386,43 @@ mod tests {
             uti: "u".into(),
         };
         assert_eq!(keys.sign(&c), keys.sign_with_jsonwebtoken(&c));
+    }
+
+    #[test]
+    fn a_verified_token_is_checked_again_for_its_lifetime_only() {
+        let keys = Keys::load();
+        let req = TokenRequest {
+            tenant_id: Guid::from_parts(&[1]),
+            audience: AUD_GRAPH,
+            app_id: Guid::from_parts(&[2]),
+            user: None,
+            lifetime_secs: 60,
+        };
+        let tok = mint(&keys, &req);
+        let first = keys.verify(&tok).unwrap();
+        let again = keys.verify(&tok).unwrap();
+        assert_eq!(
+            serde_json::to_value(&first).unwrap(),
+            serde_json::to_value(&again).unwrap()
+        );
+        assert_eq!(keys.verified.lock().len(), 1);
+        let now = jsonwebtoken::get_current_timestamp() as i64;
+        keys.verified.lock().get_mut(&tok).unwrap().exp = now - 1;
+        assert_eq!(keys.verify(&tok).unwrap_err(), AuthError::Expired);
+        keys.verified.lock().get_mut(&tok).unwrap().exp = now + 30;
+        assert!(keys.verify(&tok).is_ok());
+        keys.verified.lock().get_mut(&tok).unwrap().nbf = now + 100;
+        assert_eq!(keys.verify(&tok).unwrap_err(), AuthError::NotYetValid);
+        // Failures are not remembered.
+        let expired = mint(
+            &keys,
+            &TokenRequest {
+                lifetime_secs: -5,
+                ..req
+            },
+        );
+        assert_eq!(keys.verify(&expired).unwrap_err(), AuthError::Expired);
+        assert_eq!(keys.verified.lock().len(), 1);
     }
 
     #[test]

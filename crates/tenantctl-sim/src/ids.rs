@@ -92,14 +92,36 @@ impl Guid {
     }
 }
 
+/// The text of a GUID (lowercase 8-4-4-4-12), on the stack.
+pub struct GuidText([u8; 36]);
+
+impl GuidText {
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).expect("hex digits and hyphens")
+    }
+}
+
+impl Guid {
+    /// The text [`Display`](fmt::Display) writes, without formatting machinery.
+    pub fn text(&self) -> GuidText {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [b'-'; 36];
+        let mut at = 0;
+        for (i, byte) in self.0.iter().enumerate() {
+            if matches!(i, 4 | 6 | 8 | 10) {
+                at += 1;
+            }
+            out[at] = HEX[(byte >> 4) as usize];
+            out[at + 1] = HEX[(byte & 0xF) as usize];
+            at += 2;
+        }
+        GuidText(out)
+    }
+}
+
 impl fmt::Display for Guid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let b = &self.0;
-        write!(
-            f,
-            "{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
-            b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]
-        )
+        f.write_str(self.text().as_str())
     }
 }
 
@@ -140,7 +162,7 @@ impl FromStr for Guid {
 
 impl serde::Serialize for Guid {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        s.serialize_str(self.text().as_str())
     }
 }
 
@@ -188,6 +210,22 @@ mod tests {
         assert_eq!(s.parse::<Guid>().unwrap(), g);
         assert_eq!(s.to_uppercase().parse::<Guid>().unwrap(), g);
         assert!("not-a-guid".parse::<Guid>().is_err());
+    }
+
+    #[test]
+    fn guid_text_is_what_formatting_each_byte_wrote() {
+        for n in 0..2_000u64 {
+            let g = Guid::from_parts(&[n]);
+            let b = &g.0;
+            let want = format!(
+                "{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
+                b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]
+            );
+            assert_eq!(g.to_string(), want);
+            assert_eq!(serde_json::to_string(&g).unwrap(), format!("\"{want}\""));
+        }
+        assert_eq!(Guid([0; 16]).to_string(), "00000000-0000-0000-0000-000000000000");
+        assert_eq!(Guid([0xFF; 16]).to_string(), "ffffffff-ffff-ffff-ffff-ffffffffffff");
     }
 
     #[test]

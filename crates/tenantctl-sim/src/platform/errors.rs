@@ -3,7 +3,7 @@
 use crate::ids::{random_guid, Guid};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// Graph's `Date`-like timestamp in `innerError.date` ("2025-02-13T10:17:06", no zone).
 pub fn graph_error_date() -> String {
@@ -94,8 +94,29 @@ pub fn graph_headers(h: &mut HeaderMap, ids: &RequestIds) {
 }
 
 /// A JSON 200 (or other) response with Graph's headers.
-pub fn graph_json(status: StatusCode, body: Value, ids: &RequestIds) -> Response {
-    let mut r = (status, axum::Json(body)).into_response();
+pub fn graph_json(status: StatusCode, body: impl serde::Serialize, ids: &RequestIds) -> Response {
+    graph_json_sized(status, body, 128, ids)
+}
+
+/// [`graph_json`] written into a buffer of `capacity` bytes to start with (a large page then
+/// grows it once or not at all). The answer `(status, axum::Json(body))` makes.
+pub fn graph_json_sized(
+    status: StatusCode,
+    body: impl serde::Serialize,
+    capacity: usize,
+    ids: &RequestIds,
+) -> Response {
+    let mut buf = Vec::with_capacity(capacity);
+    let mut r = match serde_json::to_writer(&mut buf, &body) {
+        Ok(()) => (
+            status,
+            [(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            bytes::Bytes::from(buf),
+        )
+            .into_response(),
+        // axum's answer to a body that does not serialize.
+        Err(_) => (status, axum::Json(body)).into_response(),
+    };
     graph_headers(r.headers_mut(), ids);
     r
 }

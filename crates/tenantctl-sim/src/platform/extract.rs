@@ -5,13 +5,13 @@
 use crate::auth::{authenticate, Caller, AUD_GRAPH};
 use crate::fleet::{roles, Tenant, TenantKind};
 use crate::odata::{self, EntitySpec, Query};
-use crate::platform::errors::{graph_json, GraphError, RequestIds};
+use crate::platform::errors::{graph_json_sized, GraphError, RequestIds};
 use crate::state::Sim;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
-use serde_json::Value;
+use serde::Serialize;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -195,12 +195,17 @@ impl<S> GraphCall<S> {
     }
 
     /// A JSON answer with Graph's headers and the charged resource units.
-    pub fn ok(&self, body: Value, cost: u32) -> Response {
+    pub fn ok(&self, body: impl Serialize, cost: u32) -> Response {
         self.json(StatusCode::OK, body, cost)
     }
 
-    pub fn json(&self, status: StatusCode, body: Value, cost: u32) -> Response {
-        let mut r = graph_json(status, body, &self.ids);
+    pub fn json(&self, status: StatusCode, body: impl Serialize, cost: u32) -> Response {
+        self.json_sized(status, body, 128, cost)
+    }
+
+    /// [`GraphCall::json`] with a first guess of the body's size (see `graph_json_sized`).
+    pub fn json_sized(&self, status: StatusCode, body: impl Serialize, capacity: usize, cost: u32) -> Response {
+        let mut r = graph_json_sized(status, body, capacity, &self.ids);
         set_header(r.headers_mut(), "x-ms-resource-unit", &cost.to_string());
         r
     }

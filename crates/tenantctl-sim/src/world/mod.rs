@@ -388,6 +388,14 @@ impl TenantView<'_> {
         user_at(self.fleet, self.t, &self.o, i)
     }
 
+    /// Whether slot `i` holds a user (`user_at(i)` is `Some`), without reading it.
+    pub fn has_user_at(&self, i: u64) -> bool {
+        match self.o.touched(self.t, i) {
+            Some(stored) => stored.is_some(),
+            None => i < self.t.generated_users(),
+        }
+    }
+
     /// The user with object id or UPN `key`.
     pub fn user(&self, key: &str) -> Option<UserView> {
         find_user(self.fleet, self.t, &self.o, key)
@@ -425,7 +433,7 @@ impl TenantView<'_> {
 fn user_at(fleet: &Fleet, t: &Tenant, o: &TenantOverlay, i: u64) -> Option<UserView> {
     let user = match o.touched(t, i) {
         Some(stored) => stored?.clone(),
-        None if i < t.user_count as u64 => UserRecord::generated(t, &fleet.user(t, i as u32)),
+        None if i < t.user_count as u64 => UserRecord::generated(t, fleet.user(t, i as u32)),
         None if i < t.generated_users() => fleet.guest(t, (i - t.user_count as u64) as u32),
         None => return None,
     };

@@ -56,19 +56,19 @@ pub struct ExternalUser {
 
 impl UserRecord {
     /// The record of generated user `u` of tenant `t`, as generated.
-    pub fn generated(t: &Tenant, u: &User) -> UserRecord {
+    pub fn generated(t: &Tenant, u: User) -> UserRecord {
         let cat = Catalog::get();
         UserRecord {
             id: u.id,
-            user_principal_name: u.user_principal_name.clone(),
-            display_name: u.display_name.clone(),
+            user_principal_name: u.user_principal_name,
+            display_name: u.display_name,
             given_name: Some(u.given_name.to_owned()),
             surname: Some(u.surname.to_owned()),
             job_title: Some(u.job_title.to_owned()),
-            mail: u.mail.clone(),
-            mobile_phone: u.mobile_phone.clone(),
-            business_phones: u.business_phones.clone(),
-            office_location: u.office_location.clone(),
+            mail: u.mail,
+            mobile_phone: u.mobile_phone,
+            business_phones: u.business_phones,
+            office_location: u.office_location,
             preferred_language: Some(u.preferred_language.to_owned()),
             account_enabled: u.account_enabled,
             licences: u
@@ -83,7 +83,7 @@ impl UserRecord {
             country: Some(u.country.to_owned()),
             created: u.created,
             department: Some(u.department.to_owned()),
-            mail_nickname: u.mail_nickname.clone(),
+            mail_nickname: u.mail_nickname,
             usage_location: u.usage_location.map(str::to_owned),
             user_type: "Member".into(),
             external: None,

@@ -4,7 +4,7 @@
 //! pages did not change: every page body, byte for byte, hashes to what the former
 //! implementation (the whole listing rendered, then cut) answered, with run-time trouble and
 //! Global Administrator overrides in place; and the entities listed equal a straightforward
-//! reference built here from the fleet. (What a page costs is measured by `perf_bench`, not here.)
+//! reference built here from the fleet. (What a page costs is measured by `benches/sim_bench.rs`, not here.)
 
 use crate::common::*;
 use serde_json::Value;

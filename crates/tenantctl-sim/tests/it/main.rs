@@ -26,3 +26,4 @@ mod persistence;
 mod reports;
 mod security;
 mod tls;
+mod user_bytes;

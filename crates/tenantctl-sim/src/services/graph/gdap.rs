@@ -2,7 +2,10 @@
 //! delegatedadminrelationships, delegatedadminrelationship-list-accessassignments,
 //! tenantrelationship-list-delegatedadmincustomers).
 
-use super::paging::{context, date7, etag, page, vec_page, Listing, CTX, GDAP_CTX};
+use super::paging::{
+    context, date7, etag, full_json, page, page_direct, vec_page, Date7, Fields, Listing, Projected, Projection, CTX,
+    GDAP_CTX,
+};
 use super::specs::{ASSIGNMENTS, CONTRACTS, GDAP_CUSTOMERS, RELATIONSHIPS};
 use crate::fleet::{Adjusted, Relationship, Tenant, TenantKind};
 use crate::odata;
@@ -11,7 +14,10 @@ use crate::platform::extract::{Directory, GraphCall, Partner};
 use crate::state::Sim;
 use axum::extract::{Path, RawQuery};
 use axum::response::Response;
+use serde::ser::SerializeMap;
+use serde::Serialize;
 use serde_json::{json, Map, Value};
+use std::borrow::Cow;
 
 type Res = Result<Response, GraphError>;
 
@@ -56,10 +62,30 @@ pub async fn contracts(call: GraphCall<Directory>, RawQuery(raw): RawQuery) -> R
 
 /// The relationship at position `i` of the fleet's listing, as Graph lists it now (run-time
 /// overrides of that tenant applied).
-fn relationship_at(sim: &Sim, i: usize) -> Value {
+fn relationship_at(sim: &Sim, i: usize) -> Listed<'_> {
     let (ti, ri) = sim.fleet.listings.relationships[i];
     let t = &sim.fleet.tenants[ti as usize];
-    relationship_json(t, &sim.relationships_now(t)[ri as usize])
+    Listed {
+        t,
+        rels: sim.relationships_now(t),
+        ri: ri as usize,
+    }
+}
+
+/// A relationship of tenant `t`: `rels[ri]`.
+struct Listed<'a> {
+    t: &'a Tenant,
+    rels: Cow<'a, [Relationship]>,
+    ri: usize,
+}
+
+impl Listed<'_> {
+    fn json(&self) -> RelationshipJson<'_> {
+        RelationshipJson {
+            t: self.t,
+            r: &self.rels[self.ri],
+        }
+    }
 }
 
 pub async fn relationships(call: GraphCall<Partner>, RawQuery(raw): RawQuery) -> Res {
@@ -67,22 +93,36 @@ pub async fn relationships(call: GraphCall<Partner>, RawQuery(raw): RawQuery) ->
     let cost = call.charge(1, Some(&q))?;
     let sim = &call.sim;
     let len = sim.fleet.listings.relationships.len() as u64;
-    let item = |i: u64| relationship_at(sim, i as usize);
     let ctx = context(&format!("{GDAP_CTX}delegatedAdminRelationships"), &q);
-    let path = "tenantRelationships/delegatedAdminRelationships";
-    page(
-        &call,
-        Listing {
-            spec: &RELATIONSHIPS,
-            q: &q,
-            path,
-            ctx,
-            cost,
-        },
-        len,
-        &item,
-        false,
-    )
+    let listing = Listing {
+        spec: &RELATIONSHIPS,
+        q: &q,
+        path: "tenantRelationships/delegatedAdminRelationships",
+        ctx,
+        cost,
+    };
+    if !q.narrows() && q.orderby.is_none() {
+        // Each relationship writes its kept properties into the answer.
+        let props = Projection::of(RelationshipJson::NAMES, &q, &RELATIONSHIPS);
+        let item = |i: u64| Some(ProjectedRelationship(relationship_at(sim, i as usize), &props));
+        return page_direct(&call, listing, len, &|_| true, &item, false);
+    }
+    let item = |i: u64| full_json(relationship_at(sim, i as usize).json());
+    page(&call, listing, len, &item, false)
+}
+
+/// A listed relationship with the properties a page keeps.
+struct ProjectedRelationship<'a>(Listed<'a>, &'a Projection<'a>);
+
+impl Serialize for ProjectedRelationship<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        Projected {
+            entity: self.0.json(),
+            props: self.1,
+            context: None,
+        }
+        .serialize(s)
+    }
 }
 
 /// The first relationship (in listing order) with this id, case-insensitively, as it is now.
@@ -107,7 +147,7 @@ pub async fn relationship(call: GraphCall<Partner>, Path(id): Path<String>, RawQ
         return Err(call.not_found(&id));
     };
     let t = &call.sim.fleet.tenants[ti as usize];
-    let mut v = odata::project(&relationship_json(t, &rel), &q, &RELATIONSHIPS);
+    let mut v = odata::project(&full_json(RelationshipJson { t, r: &rel }), &q, &RELATIONSHIPS);
     let mut body = Map::new();
     body.insert(
         "@odata.context".into(),
@@ -199,28 +239,93 @@ fn roles_json(roles: &[&str]) -> Value {
 }
 
 /// learn.microsoft.com/graph/api/tenantrelationship-list-delegatedadminrelationships example.
-fn relationship_json(t: &Tenant, r: &Relationship) -> Value {
-    // Not yet activated relationships have null activation and end dates (list example, third item);
-    // ended ones were last modified when they ended.
-    let pending = matches!(r.status, "created" | "approvalPending" | "approved" | "activating");
-    let ended = matches!(r.status, "expired" | "terminated");
-    let last_modified = if ended { r.end } else { r.activated.max(r.created) };
-    let opt = |on: bool, ts: i64| if on { Value::from(date7(ts)) } else { Value::Null };
-    json!({
-        "@odata.type": "#microsoft.graph.delegatedAdminRelationship",
-        "@odata.etag": etag(&[t.idx as u64, odata::hash_str(&r.id), odata::hash_str(r.status)]),
-        "id": r.id,
-        "displayName": r.display_name,
-        "duration": format!("P{}D", r.duration_days),
-        "customer": {"tenantId": t.id.to_string(), "displayName": t.display_name},
-        "accessDetails": roles_json(&r.roles),
-        "status": r.status,
-        "autoExtendDuration": r.auto_extend,
-        "createdDateTime": date7(r.created),
-        "lastModifiedDateTime": date7(if pending { r.created } else { last_modified }),
-        "activatedDateTime": opt(!pending && r.activated > 0, r.activated),
-        "endDateTime": opt(!pending, r.end),
-    })
+struct RelationshipJson<'a> {
+    t: &'a Tenant,
+    r: &'a Relationship,
+}
+
+/// `{"unifiedRoles": [{"roleDefinitionId": …}]}`.
+struct Roles<'a>(&'a [&'a str]);
+
+impl Serialize for Roles<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Role<'a> {
+            role_definition_id: &'a str,
+        }
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Details<'a> {
+            unified_roles: Vec<Role<'a>>,
+        }
+        Details {
+            unified_roles: self.0.iter().map(|r| Role { role_definition_id: r }).collect(),
+        }
+        .serialize(s)
+    }
+}
+
+impl Fields for RelationshipJson<'_> {
+    const NAMES: &'static [&'static str] = &[
+        "@odata.type",
+        "@odata.etag",
+        "id",
+        "displayName",
+        "duration",
+        "customer",
+        "accessDetails",
+        "status",
+        "autoExtendDuration",
+        "createdDateTime",
+        "lastModifiedDateTime",
+        "activatedDateTime",
+        "endDateTime",
+    ];
+
+    fn write<M: SerializeMap>(&self, m: &mut M, i: usize) -> Result<(), M::Error> {
+        let (t, r) = (self.t, self.r);
+        // Not yet activated relationships have null activation and end dates (list example,
+        // third item); ended ones were last modified when they ended.
+        let pending = matches!(r.status, "created" | "approvalPending" | "approved" | "activating");
+        let k = Self::NAMES[i];
+        match i {
+            0 => m.serialize_entry(k, "#microsoft.graph.delegatedAdminRelationship"),
+            1 => m.serialize_entry(
+                k,
+                &etag(&[t.idx as u64, odata::hash_str(&r.id), odata::hash_str(r.status)]),
+            ),
+            2 => m.serialize_entry(k, &r.id),
+            3 => m.serialize_entry(k, &r.display_name),
+            4 => m.serialize_entry(k, &format!("P{}D", r.duration_days)),
+            5 => {
+                #[derive(Serialize)]
+                #[serde(rename_all = "camelCase")]
+                struct Customer<'a> {
+                    tenant_id: crate::ids::Guid,
+                    display_name: &'a str,
+                }
+                m.serialize_entry(
+                    k,
+                    &Customer {
+                        tenant_id: t.id,
+                        display_name: &t.display_name,
+                    },
+                )
+            }
+            6 => m.serialize_entry(k, &Roles(&r.roles)),
+            7 => m.serialize_entry(k, r.status),
+            8 => m.serialize_entry(k, r.auto_extend),
+            9 => m.serialize_entry(k, &Date7(r.created)),
+            10 => {
+                let ended = matches!(r.status, "expired" | "terminated");
+                let last_modified = if ended { r.end } else { r.activated.max(r.created) };
+                m.serialize_entry(k, &Date7(if pending { r.created } else { last_modified }))
+            }
+            11 => m.serialize_entry(k, &(!pending && r.activated > 0).then_some(Date7(r.activated))),
+            _ => m.serialize_entry(k, &(!pending).then_some(Date7(r.end))),
+        }
+    }
 }
 
 /// learn.microsoft.com/graph/api/delegatedadminrelationship-list-accessassignments example.

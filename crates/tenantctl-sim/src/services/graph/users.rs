@@ -1,17 +1,22 @@
 //! Reading users: `GET /users` (user-list), `GET /users/{id|upn}` (user-get) and
 //! `GET /users/$count` (aad-advanced-queries), all over the world's merged users.
+//!
+//! A user's properties are written in one place ([`Fields`] for [`UserRecord`]): straight into
+//! the answer when nothing filters, searches or sorts, else into the `Value` those work on.
 
-use super::paging::{context, date, entity, page, page_projected, Listing, CTX};
+use super::paging::{context, entity, full_json, page, page_direct, Date, Fields, Listing, Projected, Projection, CTX};
 use super::security;
 use super::specs::USERS;
 use crate::odata::{self, Query};
 use crate::platform::errors::{graph_headers, GraphError};
 use crate::platform::extract::{set_header, Directory, GraphCall};
-use crate::world::model::UserRecord;
+use crate::world::model::{AssignedLicence, UserRecord};
 use axum::extract::{Path, RawQuery};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::{json, Map, Value};
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+use serde_json::Value;
 
 type Res = Result<Response, GraphError>;
 
@@ -43,78 +48,112 @@ const USER_PROPS: [&str; 23] = [
     "externalUserStateChangeDateTime",
 ];
 
-/// One property of a user (`Null` for a property the user record does not carry).
-fn user_prop(u: &UserRecord, key: &str) -> Value {
-    match key {
-        "businessPhones" => json!(u.business_phones),
-        "displayName" => json!(u.display_name),
-        "givenName" => json!(u.given_name),
-        "jobTitle" => json!(u.job_title),
-        "mail" => json!(u.mail),
-        "mobilePhone" => json!(u.mobile_phone),
-        "officeLocation" => json!(u.office_location),
-        "preferredLanguage" => json!(u.preferred_language),
-        "surname" => json!(u.surname),
-        "userPrincipalName" => json!(u.user_principal_name),
-        "id" => json!(u.id.to_string()),
-        "accountEnabled" => json!(u.account_enabled),
-        "assignedLicenses" => Value::Array(
-            u.licences
-                .iter()
-                .map(|l| {
-                    json!({
-                        "disabledPlans": l.disabled_plans.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
-                        "skuId": l.sku_id.to_string(),
-                    })
-                })
-                .collect(),
-        ),
-        "city" => json!(u.city),
-        "country" => json!(u.country),
-        "createdDateTime" => json!(date(u.created)),
-        "department" => json!(u.department),
-        "mailNickname" => json!(u.mail_nickname),
-        "usageLocation" => json!(u.usage_location),
-        "userType" => json!(u.user_type),
-        "creationType" => json!(u.external.as_ref().map(|_| "Invitation")),
-        "externalUserState" => json!(u.external.as_ref().map(|e| e.state.clone())),
-        "externalUserStateChangeDateTime" => json!(u.external.as_ref().map(|e| date(e.state_changed))),
-        _ => Value::Null,
+/// Users write their own properties ([`USER_PROPS`]): into a page or an entity as it is
+/// written, or into a `Value` ([`user_json`]) for `$filter`, `$search` and `$orderby`.
+impl Fields for UserRecord {
+    const NAMES: &'static [&'static str] = &USER_PROPS;
+
+    fn write<M: SerializeMap>(&self, m: &mut M, i: usize) -> Result<(), M::Error> {
+        let u = self;
+        let k = USER_PROPS[i];
+        let ext = u.external.as_ref();
+        match i {
+            0 => m.serialize_entry(k, &u.business_phones),
+            1 => m.serialize_entry(k, &u.display_name),
+            2 => m.serialize_entry(k, &u.given_name),
+            3 => m.serialize_entry(k, &u.job_title),
+            4 => m.serialize_entry(k, &u.mail),
+            5 => m.serialize_entry(k, &u.mobile_phone),
+            6 => m.serialize_entry(k, &u.office_location),
+            7 => m.serialize_entry(k, &u.preferred_language),
+            8 => m.serialize_entry(k, &u.surname),
+            9 => m.serialize_entry(k, &u.user_principal_name),
+            10 => m.serialize_entry(k, &u.id),
+            11 => m.serialize_entry(k, &u.account_enabled),
+            12 => m.serialize_entry(k, &Licences(&u.licences)),
+            13 => m.serialize_entry(k, &u.city),
+            14 => m.serialize_entry(k, &u.country),
+            15 => m.serialize_entry(k, &Date(u.created)),
+            16 => m.serialize_entry(k, &u.department),
+            17 => m.serialize_entry(k, &u.mail_nickname),
+            18 => m.serialize_entry(k, &u.usage_location),
+            19 => m.serialize_entry(k, &u.user_type),
+            20 => m.serialize_entry(k, &ext.map(|_| "Invitation")),
+            21 => m.serialize_entry(k, &ext.map(|e| &e.state)),
+            _ => m.serialize_entry(k, &ext.map(|e| Date(e.state_changed))),
+        }
+    }
+}
+
+/// `assignedLicenses`: `[{"disabledPlans": […], "skuId": …}]`.
+struct Licences<'a>(&'a [AssignedLicence]);
+
+impl Serialize for Licences<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(Licence))
+    }
+}
+
+struct Licence<'a>(&'a AssignedLicence);
+
+impl Serialize for Licence<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("disabledPlans", &self.0.disabled_plans)?;
+        m.serialize_entry("skuId", &self.0.sku_id)?;
+        m.end()
     }
 }
 
 /// learn.microsoft.com/graph/api/resources/user: every property, in [`USER_PROPS`] order.
 pub fn user_json(u: &UserRecord) -> Value {
-    let mut m = Map::new();
-    for k in USER_PROPS {
-        m.insert(k.to_owned(), user_prop(u, k));
-    }
-    Value::Object(m)
+    full_json(u)
 }
 
-/// `odata::project(&user_json(u), q, &USERS)` without building the properties that are not
-/// kept (a users page renders 999 of them; most of a user's properties are not selected).
-fn user_projected(u: &UserRecord, q: &Query) -> Value {
-    let mut m = Map::new();
-    match (&q.select, USERS.default_select) {
-        (Some(sel), _) => {
-            for k in sel {
-                m.insert(k.clone(), user_prop(u, k));
-            }
-        }
-        (None, Some(keep)) => {
-            for k in USER_PROPS.iter().filter(|k| keep.contains(k)) {
-                m.insert((*k).to_owned(), user_prop(u, k));
-            }
-        }
-        (None, None) => return user_json(u),
+/// A user as `POST /users`, `GET /users/{id}` and `assignLicense` answer it: `@odata.context`
+/// `…/$entity` first, then the properties `q` keeps (what `entity(…, odata::project(…))`
+/// made of [`user_json`]).
+pub fn user_entity<'a>(u: &'a UserRecord, q: &'a Query) -> UserEntity<'a> {
+    UserEntity {
+        ctx: format!("{}/$entity", context(&format!("{CTX}users"), q)),
+        user: u,
+        props: Projection::of(&USER_PROPS, q, &USERS),
     }
-    Value::Object(m)
 }
 
-/// A user as `POST /users` and `GET /users/{id}` answer it (default properties).
-pub fn user_entity(u: &UserRecord, q: &Query) -> Value {
-    entity(&format!("{CTX}users"), q, odata::project(&user_json(u), q, &USERS))
+/// See [`user_entity`].
+pub struct UserEntity<'a> {
+    ctx: String,
+    user: &'a UserRecord,
+    props: Projection<'a>,
+}
+
+impl Serialize for UserEntity<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        Projected {
+            entity: self.user,
+            props: &self.props,
+            context: Some(&self.ctx),
+        }
+        .serialize(s)
+    }
+}
+
+/// A listed user: its record and the properties the page keeps.
+struct Listed<'a> {
+    user: UserRecord,
+    props: &'a Projection<'a>,
+}
+
+impl Serialize for Listed<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        Projected {
+            entity: &self.user,
+            props: self.props,
+            context: None,
+        }
+        .serialize(s)
+    }
 }
 
 pub async fn users(call: GraphCall<Directory>, RawQuery(raw): RawQuery) -> Res {
@@ -128,8 +167,15 @@ pub async fn users(call: GraphCall<Directory>, RawQuery(raw): RawQuery) -> Res {
     let now = call.sim.clock.now_unix();
     let ctx = context(&format!("{CTX}users"), &q);
     if !sign_in && !q.narrows() && q.orderby.is_none() {
-        // Nothing to match or sort on: render each user with its selected properties only.
-        let item = |i: u64| view.user_at(i).map_or(Value::Null, |v| user_projected(&v.user, &q));
+        // Nothing to match or sort on: each user writes its kept properties into the answer.
+        let props = Projection::of(&USER_PROPS, &q, &USERS);
+        let listed = |i: u64| view.has_user_at(i);
+        let item = |i: u64| {
+            view.user_at(i).map(|v| Listed {
+                user: v.user,
+                props: &props,
+            })
+        };
         let listing = Listing {
             spec: &USERS,
             q: &q,
@@ -137,7 +183,7 @@ pub async fn users(call: GraphCall<Directory>, RawQuery(raw): RawQuery) -> Res {
             ctx,
             cost,
         };
-        return page_projected(&call, listing, view.len(), &item, view.changed());
+        return page_direct(&call, listing, view.len(), &listed, &item, view.changed());
     }
     let item = |i: u64| {
         view.user_at(i)

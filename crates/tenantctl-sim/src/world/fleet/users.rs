@@ -11,13 +11,17 @@ impl Fleet {
         let mut rng = Rng::new(&[seed, ti, i as u64, 0x05E2]);
         let p = t.name_perm.forward(i as u64);
         let round = i as u64 / NAME_SPACE;
-        let given = GIVEN[(p / SURNAMES.len() as u64) as usize];
-        let surname = SURNAMES[(p % SURNAMES.len() as u64) as usize];
-        let mut nick = format!("{}.{}", names::slug(given), names::slug(surname));
+        let (gi, si) = (
+            (p / SURNAMES.len() as u64) as usize,
+            (p % SURNAMES.len() as u64) as usize,
+        );
+        let (given, surname) = (GIVEN[gi], SURNAMES[si]);
+        let (given_slugs, surname_slugs) = slugs();
+        let mut nick = [given_slugs[gi].as_str(), ".", surname_slugs[si].as_str()].concat();
         if round > 0 {
             nick.push_str(&(round + 1).to_string());
         }
-        let upn = format!("{nick}@{}", t.default_domain());
+        let upn = [nick.as_str(), "@", t.default_domain()].concat();
         let account_enabled = self.account_enabled(t, i);
         let mask = self.license_mask(t, i, account_enabled);
         let licensed = mask != 0;
@@ -107,12 +111,21 @@ impl Fleet {
     }
 }
 
+/// `names::slug` of every given name and surname, by index.
+fn slugs() -> &'static (Vec<String>, Vec<String>) {
+    static SLUGS: OnceLock<(Vec<String>, Vec<String>)> = OnceLock::new();
+    SLUGS.get_or_init(|| {
+        let slug_all = |names: &[&str]| names.iter().map(|n| names::slug(n)).collect();
+        (slug_all(GIVEN), slug_all(SURNAMES))
+    })
+}
+
 fn name_maps() -> &'static (HashMap<String, usize>, HashMap<String, usize>) {
     static MAPS: OnceLock<(HashMap<String, usize>, HashMap<String, usize>)> = OnceLock::new();
     MAPS.get_or_init(|| {
-        let g = GIVEN.iter().enumerate().map(|(i, n)| (names::slug(n), i)).collect();
-        let s = SURNAMES.iter().enumerate().map(|(i, n)| (names::slug(n), i)).collect();
-        (g, s)
+        let (g, s) = slugs();
+        let index = |slugs: &[String]| slugs.iter().enumerate().map(|(i, n)| (n.clone(), i)).collect();
+        (index(g), index(s))
     })
 }
 
