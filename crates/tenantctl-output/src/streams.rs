@@ -16,11 +16,15 @@ enum Encoding {
 
 /// A cell's csv text; with `excel_safe`, text that a spreadsheet would take for a formula gets
 /// a leading `'` (numbers, dates and booleans are never touched).
-fn csv_text(c: &Cell, excel_safe: bool) -> String {
-    let t = c.to_text();
+fn csv_text(c: &Cell, excel_safe: bool) -> std::borrow::Cow<'_, str> {
+    let t = match c {
+        // Text as it is (most cells): no copy per row.
+        Cell::Text(s) => std::borrow::Cow::Borrowed(s.as_str()),
+        other => std::borrow::Cow::Owned(other.to_text()),
+    };
     let formula_like = matches!(c, Cell::Text(_) | Cell::List(_)) && t.starts_with(['=', '+', '-', '@', '\t', '\r']);
     if excel_safe && formula_like {
-        format!("'{t}")
+        std::borrow::Cow::Owned(format!("'{t}"))
     } else {
         t
     }
@@ -78,8 +82,11 @@ impl StreamSink {
         let bytes = match &mut self.enc {
             Encoding::Csv(w, buf, excel_safe) => {
                 let safe = *excel_safe;
-                w.write_record(self.plan.selected.iter().map(|&i| csv_text(&cells[i], safe)))
-                    .map_err(std::io::Error::other)?;
+                for &i in &self.plan.selected {
+                    w.write_field(csv_text(&cells[i], safe).as_bytes())
+                        .map_err(std::io::Error::other)?;
+                }
+                w.write_record(None::<&[u8]>).map_err(std::io::Error::other)?;
                 w.flush()?;
                 buf.take()
             }

@@ -36,6 +36,13 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+    /// The same secret held once by two owners (the token caches in memory and on disk).
+    pub(crate) fn shared(&self) -> Arc<str> {
+        self.0.clone()
+    }
+    pub(crate) fn from_shared(s: Arc<str>) -> Secret {
+        Secret(s)
+    }
 }
 
 impl fmt::Debug for Secret {
@@ -90,6 +97,15 @@ impl RefreshTokenStore {
 /// pre-existing or symlinked temporary name can neither weaken its mode nor redirect it),
 /// synced, then renamed over `path` (probe D8).
 pub fn write_private_file(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    write_private_file_with(path, |f| f.write_all(contents.as_bytes()))
+}
+
+/// [`write_private_file`] with the content written by `write` (e.g. serialised straight into
+/// the file, never held whole in memory).
+pub fn write_private_file_with(
+    path: &std::path::Path,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     use std::io::Write;
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -109,7 +125,11 @@ pub fn write_private_file(path: &std::path::Path, contents: &str) -> std::io::Re
         b.permissions(std::fs::Permissions::from_mode(0o600));
     }
     let mut f = b.tempfile_in(dir)?;
-    f.write_all(contents.as_bytes())?;
+    {
+        let mut w = std::io::BufWriter::new(f.as_file_mut());
+        write(&mut w)?;
+        w.flush()?;
+    }
     f.as_file().sync_all()?;
     f.persist(path).map_err(|e| e.error)?;
     Ok(())

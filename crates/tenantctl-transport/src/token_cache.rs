@@ -17,11 +17,12 @@
 //!   have written meanwhile; an unreadable or foreign-readable file is not used (and replaced).
 
 use crate::clock::SharedClock;
-use crate::token::{write_private_file, Secret};
+use crate::token::{write_private_file_with, Secret};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const VERSION: u32 = 1;
@@ -29,17 +30,24 @@ const VERSION: u32 = 1;
 /// One cached access token as stored.
 #[derive(Clone, Serialize, Deserialize)]
 struct Stored {
-    access_token: String,
+    /// Shared with the token provider's slot (a token is held once in memory).
+    access_token: Arc<str>,
     /// Expiry, seconds since the Unix epoch.
     expires_on: u64,
     /// Seconds before expiry at which the token stops being used.
     refresh_margin: u64,
 }
 
-#[derive(Serialize, Deserialize, Default)]
+#[derive(Deserialize, Default)]
 struct FileV1 {
     version: u32,
     tokens: BTreeMap<String, Stored>,
+}
+
+#[derive(Serialize)]
+struct FileV1Ref<'a> {
+    version: u32,
+    tokens: &'a BTreeMap<String, Stored>,
 }
 
 /// A token read from the cache: the secret and how long it remains usable.
@@ -59,11 +67,19 @@ pub struct DiskTokenCache {
     state: Mutex<State>,
 }
 
+fn stamp(path: &Path) -> Option<(u64, SystemTime)> {
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.len(), m.modified().ok()?))
+}
+
 #[derive(Default)]
 struct State {
     entries: BTreeMap<String, Stored>,
     /// Keys written or forgotten in this run (merged over the file's when saving).
     changed: HashSet<String>,
+    /// The file's length and modification time when last read or written: unchanged at
+    /// saving time, it need not be read again to merge.
+    seen: Option<(u64, SystemTime)>,
 }
 
 fn sha256_hex(parts: &[&str]) -> String {
@@ -81,15 +97,15 @@ fn unix(t: SystemTime) -> u64 {
 
 /// The file's entries, or why it can't be used.
 fn read_file(path: &Path) -> Result<BTreeMap<String, Stored>, String> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
         Err(e) => return Err(e.to_string()),
     };
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path).map_err(|e| e.to_string())?.permissions().mode();
+        let mode = file.metadata().map_err(|e| e.to_string())?.permissions().mode();
         if mode & 0o077 != 0 {
             return Err(format!(
                 "it is readable by other users (mode {:o}); it will be replaced by a 0600 file",
@@ -97,7 +113,9 @@ fn read_file(path: &Path) -> Result<BTreeMap<String, Stored>, String> {
             ));
         }
     }
-    let f: FileV1 = serde_json::from_slice(&bytes).map_err(|e| format!("not a token cache ({e})"))?;
+    // Parsed as read: the file is never held whole in memory.
+    let f: FileV1 =
+        serde_json::from_reader(std::io::BufReader::new(file)).map_err(|e| format!("not a token cache ({e})"))?;
     if f.version != VERSION {
         return Err(format!("version {} (this tenantctl writes {VERSION})", f.version));
     }
@@ -109,6 +127,7 @@ impl DiskTokenCache {
     /// [`crate::token::Credential::cache_identity`]). A missing file is an empty cache; one
     /// that can't be used is ignored with a warning (never an error: the cache only saves time).
     pub fn open(path: PathBuf, identity: &str, clock: SharedClock) -> DiskTokenCache {
+        let seen = stamp(&path);
         let entries = match read_file(&path) {
             Ok(e) => e,
             Err(why) => {
@@ -123,6 +142,7 @@ impl DiskTokenCache {
             state: Mutex::new(State {
                 entries,
                 changed: HashSet::new(),
+                seen,
             }),
         }
     }
@@ -146,7 +166,7 @@ impl DiskTokenCache {
             return None;
         }
         Some(Cached {
-            token: Secret::new(s.access_token.clone()),
+            token: Secret::from_shared(s.access_token.clone()),
             remaining: Duration::from_secs(remaining),
             refresh_margin: Duration::from_secs(s.refresh_margin),
         })
@@ -160,7 +180,7 @@ impl DiskTokenCache {
         st.entries.insert(
             key.clone(),
             Stored {
-                access_token: token.expose().to_owned(),
+                access_token: token.shared(),
                 expires_on,
                 refresh_margin: refresh_margin.as_secs(),
             },
@@ -175,7 +195,7 @@ impl DiskTokenCache {
         if st
             .entries
             .get(&key)
-            .is_some_and(|s| s.access_token == rejected.expose())
+            .is_some_and(|s| &*s.access_token == rejected.expose())
         {
             st.entries.remove(&key);
             st.changed.insert(key);
@@ -189,22 +209,30 @@ impl DiskTokenCache {
         if st.changed.is_empty() {
             return Ok(());
         }
-        let mut merged = read_file(&self.path).unwrap_or_default();
-        for k in &st.changed {
-            match st.entries.get(k) {
-                Some(s) => merged.insert(k.clone(), s.clone()),
-                None => merged.remove(k),
-            };
+        let st = &mut *st;
+        // Another run may have written the file since it was read: its entries, overlaid with
+        // this run's changes. Unchanged: this run's entries are already all there is.
+        if stamp(&self.path) != st.seen {
+            let mut merged = read_file(&self.path).unwrap_or_default();
+            for k in &st.changed {
+                match st.entries.get(k) {
+                    Some(s) => merged.insert(k.clone(), s.clone()),
+                    None => merged.remove(k),
+                };
+            }
+            st.entries = merged;
         }
         let now = unix(self.clock.now_system());
-        merged.retain(|_, s| s.expires_on > now);
-        let text = serde_json::to_string(&FileV1 {
+        st.entries.retain(|_, s| s.expires_on > now);
+        let file = FileV1Ref {
             version: VERSION,
-            tokens: merged,
-        })
-        .map_err(std::io::Error::other)?;
-        write_private_file(&self.path, &text)?;
+            tokens: &st.entries,
+        };
+        write_private_file_with(&self.path, |w| {
+            serde_json::to_writer(w, &file).map_err(std::io::Error::other)
+        })?;
         st.changed.clear();
+        st.seen = stamp(&self.path);
         Ok(())
     }
 }
