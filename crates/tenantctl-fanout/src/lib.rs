@@ -54,6 +54,9 @@ pub struct Targets {
 pub struct TargetCount {
     named: std::sync::atomic::AtomicUsize,
     complete: AtomicBool,
+    /// Set by the engine when the run stops: whoever feeds the targets stops preparing them
+    /// (e.g. fetching their tokens ahead); the rest are still taken, and end `cancelled`.
+    stopped: AtomicBool,
 }
 
 impl TargetCount {
@@ -62,6 +65,7 @@ impl TargetCount {
         TargetCount {
             named: n.into(),
             complete: true.into(),
+            stopped: false.into(),
         }
     }
     pub fn add(&self, n: usize) {
@@ -69,6 +73,10 @@ impl TargetCount {
     }
     pub fn set_complete(&self) {
         self.complete.store(true, Ordering::Release);
+    }
+    /// Whether the run has stopped (Ctrl-C, a closed pipe, a fatal error).
+    pub fn run_stopped(&self) -> bool {
+        self.stopped.load(Ordering::Acquire)
     }
     /// Tenants named so far and whether the list is complete.
     pub fn get(&self) -> (usize, bool) {
@@ -87,6 +95,10 @@ impl Targets {
     }
     pub fn count(&self) -> Arc<TargetCount> {
         self.count.clone()
+    }
+    /// The tenants as a stream (to put a stage in front of the fan-out).
+    pub fn into_stream(self) -> futures::stream::BoxStream<'static, Target> {
+        self.stream
     }
 }
 
@@ -281,6 +293,8 @@ where
     let (op, classify, fatal_ref, inner_ref, limiter_ref) = (&op, &classify, &fatal, &inner, &limiter);
     let stopped = || stop.is_fired() || inner_ref.is_fired();
     let targets: Targets = targets.into();
+    let count = targets.count();
+    let count_ref = &count;
     let mut results = targets
         .stream
         .map(|target| async move {
@@ -298,6 +312,9 @@ where
                 limit: Semaphore::new(per_tenant),
             });
             let earlier_fatal = fatal_ref.lock().clone();
+            if stopped() || slot.is_none() || earlier_fatal.is_some() {
+                count_ref.stopped.store(true, Ordering::Release);
+            }
             let (status, detail) = if stopped() || slot.is_none() {
                 (TenantStatus::Cancelled, "not started: the run was stopped".to_owned())
             } else if let Some(cause) = earlier_fatal {
@@ -352,6 +369,7 @@ where
         let cancelled = r.outcome.status == TenantStatus::Cancelled;
         if on_done(r) == Flow::Stop && !cancelled {
             inner.fire();
+            count.stopped.store(true, Ordering::Release);
         }
     }
     drop(results);
