@@ -101,9 +101,31 @@ impl SkuUsage {
     }
 }
 
-/// RFC 3339 in UTC, seconds precision.
+/// RFC 3339 in UTC, seconds precision (`2026-12-02T09:05:00Z`). Written digit by digit: it
+/// runs for every user row of a fleet (issue 13).
 pub fn format_date(d: OffsetDateTime) -> String {
     let d = d.to_offset(time::UtcOffset::UTC);
+    let year = d.year();
+    if (0..=9999).contains(&year) {
+        let mut out = String::with_capacity(20);
+        let y = year as u16;
+        for div in [1000u16, 100, 10, 1] {
+            out.push(char::from(b'0' + ((y / div) % 10) as u8));
+        }
+        out.push('-');
+        for (n, sep) in [
+            (d.month() as u8, '-'),
+            (d.day(), 'T'),
+            (d.hour(), ':'),
+            (d.minute(), ':'),
+            (d.second(), 'Z'),
+        ] {
+            out.push(char::from(b'0' + n / 10));
+            out.push(char::from(b'0' + n % 10));
+            out.push(sep);
+        }
+        return out;
+    }
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
         d.year(),
@@ -113,4 +135,33 @@ pub fn format_date(d: OffsetDateTime) -> String {
         d.minute(),
         d.second()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_date_writes_rfc3339_utc_seconds_as_format_did() {
+        let old = |d: OffsetDateTime| {
+            let d = d.to_offset(time::UtcOffset::UTC);
+            format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+                d.year(),
+                d.month() as u8,
+                d.day(),
+                d.hour(),
+                d.minute(),
+                d.second()
+            )
+        };
+        for unix in [0i64, 1_764_665_100, 951_782_400, -62_135_596_800, 253_402_300_799] {
+            let d = OffsetDateTime::from_unix_timestamp(unix).unwrap();
+            assert_eq!(format_date(d), old(d), "{unix}");
+        }
+        let offset = OffsetDateTime::from_unix_timestamp(1_764_665_100)
+            .unwrap()
+            .to_offset(time::UtcOffset::from_hms(5, 30, 0).unwrap());
+        assert_eq!(format_date(offset), "2025-12-02T08:45:00Z");
+    }
 }

@@ -258,10 +258,16 @@ impl<R: Row> Tenanted<R> {
     }
 
     pub fn cells(&self) -> Vec<Cell> {
+        Tenanted::cells_of(&self.tenant_id.to_string(), &self.tenant_name, &self.row)
+    }
+
+    /// The cells of `row` under a tenant whose id is already text (written once per tenant,
+    /// not once per row).
+    pub fn cells_of(tenant_id: &str, tenant_name: &str, row: &R) -> Vec<Cell> {
         let mut v = Vec::with_capacity(2 + R::columns().len());
-        v.push(Cell::Text(self.tenant_id.to_string()));
-        v.push(Cell::Text(self.tenant_name.clone()));
-        v.extend(self.row.cells());
+        v.push(Cell::Text(tenant_id.to_owned()));
+        v.push(Cell::Text(tenant_name.to_owned()));
+        v.extend(row.cells());
         v
     }
 }

@@ -172,15 +172,9 @@ impl RowWriter {
     /// A fan-out's `on_done` for per-tenant rows.
     pub fn tenant<R: Row>(&mut self, r: TenantResult<R>) -> Flow {
         self.progress.tenant_done(r.outcome.status.is_ok(), r.outcome.rows);
-        let (id, name) = (r.target.id, r.target.name.clone());
-        self.write(r.items.into_iter().map(|row| {
-            Tenanted {
-                tenant_id: id,
-                tenant_name: name.clone(),
-                row,
-            }
-            .cells()
-        }))
+        let id = r.target.id.to_string();
+        let name = &r.target.name;
+        self.write(r.items.iter().map(|row| Tenanted::cells_of(&id, name, row)))
     }
 
     /// A fan-out's `on_done` for rows that carry their tenant themselves.
