@@ -20,6 +20,17 @@ pub async fn start_sim(tenants: u32, users_per_tenant: Option<u32>) -> RunningSi
     tenantctl_sim::start(c).await.expect("simulator starts")
 }
 
+/// [`start_sim`] with the simulator's clock standing still an hour after the anchor: for
+/// tests that compare two reads of data that follows the clock (sign-in activity times).
+pub async fn start_sim_frozen(tenants: u32, users_per_tenant: Option<u32>) -> RunningSim {
+    let mut c = SimConfig::new(1, tenants);
+    c.fleet.users_per_tenant = users_per_tenant;
+    c.fleet.anchor = ANCHOR;
+    c.throttle.enabled = false;
+    c.clock = tenantctl_sim::Clock::manual_at(ANCHOR + 3600);
+    tenantctl_sim::start(c).await.expect("simulator starts")
+}
+
 pub async fn start_with(c: SimConfig) -> RunningSim {
     tenantctl_sim::start(c).await.expect("simulator starts")
 }
