@@ -35,6 +35,9 @@
 // A benchmark measures wall time.
 #![allow(clippy::disallowed_methods)]
 
+mod common;
+
+use common::{cpu_secs, proc_field, proc_stat};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader};
@@ -80,35 +83,10 @@ const SCENARIOS: [Scenario; 2] = [
 // ---------------------------------------------------------------------------------------------
 // /proc
 
-fn proc_field(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
 /// `/proc/loadavg`'s 1, 5 and 15 minute figures: other work on the machine skews the times.
 fn loadavg() -> String {
     let s = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
-}
-
-/// The state letter and utime + stime (seconds) of a process; `None` once it is gone.
-fn proc_stat(pid: u32) -> Option<(char, f64)> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after = s.rsplit(')').next()?;
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let state = f.first()?.chars().next()?;
-    let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
-    Some((state, ticks as f64 / 100.0))
-}
-
-/// utime + stime of a live process, in seconds.
-fn cpu_secs(pid: u32) -> f64 {
-    proc_stat(pid).map_or(0.0, |(_, c)| c)
 }
 
 /// The run time of a live process's threads, in seconds (`schedstat`, nanoseconds).
