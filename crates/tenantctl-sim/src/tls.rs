@@ -90,7 +90,8 @@ pub fn prepare(opts: &mut TlsOptions, bind: IpAddr) -> io::Result<TlsSetup> {
         .with_no_client_auth()
         .with_single_cert(chain, key)
         .map_err(|e| invalid(format!("TLS certificate/key: {e}")))?;
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    // HTTP/2 first, as Microsoft's front doors offer it over TLS; HTTP/1.1 for the others.
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(TlsSetup {
         config: Arc::new(config),
         ca_pem,

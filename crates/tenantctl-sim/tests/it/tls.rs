@@ -57,6 +57,14 @@ async fn tls_mode_serves_https_with_a_generated_ca_and_urls_on_the_https_origin(
     let http = trusting(&ca, &sim);
     let partner = sim.sim.fleet.partner_tenant();
 
+    // HTTP/2 is offered in ALPN, as Microsoft's front doors do; a client that speaks it gets it.
+    let r = http
+        .get(format!("https://127.0.0.1:{port}/_sim/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.version(), reqwest::Version::HTTP_2);
+
     // Discovery at the root form names https endpoints on the host asked: 127.0.0.1 and localhost.
     for host in [format!("127.0.0.1:{port}"), format!("localhost:{port}")] {
         let cfg: Value = http
