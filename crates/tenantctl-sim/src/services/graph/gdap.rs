@@ -340,3 +340,17 @@ fn assignment_json(a: &crate::fleet::AccessAssignment) -> Value {
         "accessDetails": roles_json(&a.roles),
     })
 }
+
+#[cfg(test)]
+mod names {
+    use super::*;
+
+    #[test]
+    fn the_properties_written_are_the_selectable_ones() {
+        super::super::paging::assert_names_are_the_specs(
+            <RelationshipJson as Fields>::NAMES,
+            &super::super::specs::RELATIONSHIPS,
+            &[],
+        );
+    }
+}

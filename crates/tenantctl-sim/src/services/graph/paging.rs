@@ -420,6 +420,27 @@ pub fn etag(parts: &[u64]) -> String {
     format!("W/\"{}\"", base64::engine::general_purpose::STANDARD.encode(inner))
 }
 
+/// A writer's [`Fields::NAMES`], annotations apart, are its entity's selectable properties
+/// (but `elsewhere`, written by another path): the two lists name the same properties, so that
+/// neither can drift from the other.
+#[cfg(test)]
+pub(crate) fn assert_names_are_the_specs(
+    names: &[&str],
+    spec: &crate::platform::odata::EntitySpec,
+    elsewhere: &[&str],
+) {
+    let mut written: Vec<&str> = names.iter().copied().filter(|n| !n.starts_with('@')).collect();
+    let mut selectable: Vec<&str> = spec
+        .selectable
+        .iter()
+        .copied()
+        .filter(|n| !elsewhere.contains(n))
+        .collect();
+    written.sort_unstable();
+    selectable.sort_unstable();
+    assert_eq!(written, selectable, "{}", spec.type_name);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

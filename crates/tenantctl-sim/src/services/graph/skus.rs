@@ -127,3 +127,13 @@ impl Fields for SkuJson<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod names {
+    use super::*;
+
+    #[test]
+    fn the_properties_written_are_the_selectable_ones() {
+        super::super::paging::assert_names_are_the_specs(<SkuJson as Fields>::NAMES, &super::super::specs::SKUS, &[]);
+    }
+}

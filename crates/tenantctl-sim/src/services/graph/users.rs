@@ -279,3 +279,18 @@ fn count(call: &GraphCall<Directory>, raw: Option<String>) -> Res {
 pub fn default_query() -> Query {
     odata::parse(None, &USERS, false).expect("no options parse")
 }
+
+#[cfg(test)]
+mod names {
+    use super::*;
+
+    /// `signInActivity` is added by the sign-in path (`security::sign_in_json`, Entra ID P1).
+    #[test]
+    fn the_properties_written_are_the_selectable_ones() {
+        super::super::paging::assert_names_are_the_specs(
+            <crate::world::model::UserRecord as Fields>::NAMES,
+            &super::super::specs::USERS,
+            &["signInActivity"],
+        );
+    }
+}
