@@ -36,13 +36,6 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
-    /// The same secret held once by two owners (the token caches in memory and on disk).
-    pub(crate) fn shared(&self) -> Arc<str> {
-        self.0.clone()
-    }
-    pub(crate) fn from_shared(s: Arc<str>) -> Secret {
-        Secret(s)
-    }
 }
 
 impl fmt::Debug for Secret {
@@ -400,9 +393,24 @@ enum SlotState {
     #[default]
     Empty,
     Ready(AccessToken),
+    /// Fresh until `expires_at` (less the margin), and kept in the on-disk cache only: read
+    /// back from there when asked for (a run over 10,000 tenants does not hold 10,000 tokens).
+    OnDisk {
+        expires_at: MonoTime,
+        refresh_margin: Duration,
+    },
     /// A definite failure (not a transient one), remembered briefly so that a tenant without
     /// consent does not cost one token request per waiting task.
     Failed(TokenError, MonoTime),
+}
+
+impl SlotState {
+    fn on_disk(t: &AccessToken) -> SlotState {
+        SlotState::OnDisk {
+            expires_at: t.expires_at,
+            refresh_margin: t.refresh_margin,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -453,12 +461,11 @@ impl TokenProvider {
     }
 
     /// A fresh token for `tenant` and `resource` from the on-disk cache.
-    fn cached_on_disk(&self, tenant: &str, resource: Resource) -> Option<AccessToken> {
+    fn read_disk(&self, tenant: &str, resource: Resource) -> Option<AccessToken> {
         let c = self
             .disk
             .as_ref()?
             .get(&self.endpoints.token_url(tenant), &self.endpoints.scope(resource))?;
-        self.disk_hits.fetch_add(1, Ordering::Relaxed);
         Some(AccessToken {
             token: c.token,
             expires_at: self.clock.now_mono() + c.remaining,
@@ -483,10 +490,19 @@ impl TokenProvider {
         let now = self.clock.now_mono();
         match &*st {
             SlotState::Ready(t) if t.is_fresh(now) => return Ok(t.clone()),
+            SlotState::OnDisk {
+                expires_at,
+                refresh_margin,
+            } if now + *refresh_margin < *expires_at => {
+                if let Some(t) = self.read_disk(tenant, resource) {
+                    return Ok(t);
+                }
+            }
             SlotState::Failed(e, at) if now.saturating_since(*at) < FAILURE_TTL => return Err(e.clone()),
             SlotState::Empty => {
-                if let Some(t) = self.cached_on_disk(tenant, resource) {
-                    *st = SlotState::Ready(t.clone());
+                if let Some(t) = self.read_disk(tenant, resource) {
+                    self.disk_hits.fetch_add(1, Ordering::Relaxed);
+                    *st = SlotState::on_disk(&t);
                     return Ok(t);
                 }
             }
@@ -494,11 +510,12 @@ impl TokenProvider {
         }
         let r = self.fetch(tenant, resource).await;
         *st = match &r {
-            Ok(t) => SlotState::Ready(t.clone()),
+            Ok((t, true)) => SlotState::on_disk(t),
+            Ok((t, false)) => SlotState::Ready(t.clone()),
             Err(e) if e.kind() != AadKind::Transient => SlotState::Failed(e.clone(), self.clock.now_mono()),
             Err(_) => SlotState::Empty,
         };
-        r
+        r.map(|(t, _)| t)
     }
 
     /// Forgets a token the resource rejected (401), so the next call fetches a new one.
@@ -506,7 +523,9 @@ impl TokenProvider {
         let slot = self.slots.lock().get(&(tenant.to_ascii_lowercase(), resource)).cloned();
         if let Some(slot) = slot {
             let mut st = slot.state.lock().await;
-            if matches!(&*st, SlotState::Ready(t) if &t.token == rejected) {
+            // On disk: the disk cache forgets it below if it is the rejected one; the next
+            // call reads the disk again (finding a newer token, or none).
+            if matches!(&*st, SlotState::Ready(t) if &t.token == rejected) || matches!(&*st, SlotState::OnDisk { .. }) {
                 *st = SlotState::Empty;
             }
         }
@@ -519,7 +538,8 @@ impl TokenProvider {
         }
     }
 
-    async fn fetch(&self, tenant: &str, resource: Resource) -> Result<AccessToken, TokenError> {
+    /// A new token, and whether the on-disk cache kept it.
+    async fn fetch(&self, tenant: &str, resource: Resource) -> Result<(AccessToken, bool), TokenError> {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let token_url = self.endpoints.token_url(tenant);
         let url = TokenUrl::new(token_url.clone()).map_err(|e| TokenError::Protocol {
@@ -585,16 +605,16 @@ impl TokenProvider {
                     expires_at: self.clock.now_mono() + lifetime,
                     refresh_margin: (lifetime / 5).min(Duration::from_secs(300)),
                 };
-                if let Some(d) = &self.disk {
+                let kept = self.disk.as_ref().is_some_and(|d| {
                     d.put(
                         &token_url,
                         &self.endpoints.scope(resource),
                         &t.token,
                         lifetime,
                         t.refresh_margin,
-                    );
-                }
-                Ok(t)
+                    )
+                });
+                Ok((t, kept))
             }
             Err(e) => Err(map_token_error(tenant, e)),
         }
