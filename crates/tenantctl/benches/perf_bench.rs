@@ -20,6 +20,12 @@
 //! benchmark; it panics only when the harness itself cannot work (the simulator did not start,
 //! the CLI did not run).
 //!
+//! The simulator serves HTTPS (`sim serve --tls`, its throwaway CA trusted through
+//! `TENANTCTL_CA_FILE`), so the CLI negotiates HTTP/2 by ALPN as it does with Microsoft's
+//! services (Graph, the identity platform and Partner Center all speak HTTP/2 over TLS): a few
+//! connections carry every request. `PERF_BENCH_HTTP1=1` serves plain HTTP instead, where the
+//! CLI speaks HTTP/1.1 (one connection per request in flight: more memory at 10,000 tenants).
+//!
 //! * `PERF_BENCH=1000|10000` runs one scenario (default: both).
 //! * `PERF_BENCH_RUNS=N` repeats the cold/warm pair N times (default 1) and prints each run.
 //!
@@ -150,7 +156,7 @@ struct Sim {
 }
 
 impl Sim {
-    fn start(s: &Scenario) -> (Sim, f64) {
+    fn start(s: &Scenario, tls: bool) -> (Sim, f64) {
         let dir = tempfile::tempdir().expect("a temp dir");
         let err_path = dir.path().join("sim.stderr");
         let err = std::fs::File::create(&err_path).expect("the simulator's stderr file");
@@ -160,6 +166,7 @@ impl Sim {
             .args(["--latency", &format!("{}ms", s.latency_ms)])
             .args(["--jitter", &format!("{}ms", s.jitter_ms)])
             .args(["--token-latency", &format!("{}ms", s.token_ms)])
+            .args(if tls { &["--tls"][..] } else { &[] })
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(err)
@@ -184,11 +191,14 @@ impl Sim {
             .enable_all()
             .build()
             .expect("a tokio runtime");
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .pool_max_idle_per_host(0)
-            .build()
-            .expect("an HTTP client");
+        let mut http = reqwest::Client::builder().no_proxy().pool_max_idle_per_host(0);
+        if let Some(ca) = ready["ca_file"].as_str() {
+            let pem = std::fs::read(ca).expect("the simulator's CA file");
+            for c in reqwest::Certificate::from_pem_bundle(&pem).expect("the simulator's CA is PEM") {
+                http = http.add_root_certificate(c);
+            }
+        }
+        let http = http.build().expect("an HTTP client");
         let sim = Sim {
             child,
             _stdout: stdout,
@@ -285,9 +295,13 @@ impl Sim {
             .env("AZURE_CLIENT_ID", self.ready_str("client_id"))
             .env("AZURE_CLIENT_SECRET", self.ready_str("client_secret"))
             .env("TENANTCTL_REFRESH_TOKEN", self.ready_str("refresh_token"))
+            .env_remove("TENANTCTL_CA_FILE")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(err);
+        if let Some(ca) = self.ready["ca_file"].as_str() {
+            cmd.env("TENANTCTL_CA_FILE", ca);
+        }
         match token_cache {
             Some(p) => cmd.env("TENANTCTL_TOKEN_CACHE", p),
             None => cmd.env_remove("TENANTCTL_TOKEN_CACHE"),
@@ -624,7 +638,8 @@ fn per_100k(cpu: f64, rows: u64) -> f64 {
 }
 
 fn scenario(s: &Scenario, runs: usize, header_printed: &mut bool) -> ScenarioResult {
-    let (sim, started) = Sim::start(s);
+    let tls = std::env::var_os("PERF_BENCH_HTTP1").is_none_or(|v| v.is_empty() || v == "0");
+    let (sim, started) = Sim::start(s, tls);
     let tenants = sim.tenants();
     let customers: Vec<&TenantInfo> = tenants.iter().filter(|t| t.customer).collect();
     let mut troubles: BTreeMap<&str, usize> = BTreeMap::new();
@@ -636,7 +651,7 @@ fn scenario(s: &Scenario, runs: usize, header_printed: &mut bool) -> ScenarioRes
     let cp = critical_path(&customers, l, t);
 
     println!(
-        "\n{}: {} tenants, {} users + {} guests (ready line); latency {}±{} ms, token {} ms; simulator pid {} ready in {started:.1} s",
+        "\n{}: {} tenants, {} users + {} guests (ready line); latency {}±{} ms, token {} ms; {}; simulator pid {} ready in {started:.1} s",
         s.name,
         sim.ready["tenants"],
         sim.ready["users"],
@@ -644,6 +659,7 @@ fn scenario(s: &Scenario, runs: usize, header_printed: &mut bool) -> ScenarioRes
         s.latency_ms,
         s.jitter_ms,
         s.token_ms,
+        if tls { "HTTPS (HTTP/2 by ALPN)" } else { "plain HTTP (HTTP/1.1)" },
         sim.pid()
     );
     println!("  load average before the runs: {}", loadavg());
