@@ -222,6 +222,13 @@ impl<T> TenantCtx<T> {
         self.items.lock().push(item);
     }
 
+    /// Makes room for exactly `n` more items: an operation that knows a page's size says so,
+    /// and the tenant's items, held until it ends, carry no growth slack (up to half of them
+    /// with doubling; at 10,000 tenants ≈5 MB of the rows in flight, issue 13).
+    pub fn reserve_exact(&self, n: usize) {
+        self.items.lock().reserve_exact(n);
+    }
+
     /// Waits for a per-tenant request slot.
     pub async fn permit(&self) -> SemaphorePermit<'_> {
         self.limit.acquire().await.expect("semaphore never closed")

@@ -249,6 +249,7 @@ pub async fn users(
                         let skus = graph.subscribed_skus(&tid).await?;
                         parts = Some(skus.into_iter().map(|s| (s.sku_id, s.part_number)).collect());
                     }
+                    ctx.reserve_exact(page.len());
                     for u in page {
                         if (q.licensed && u.licences.is_empty())
                             || (q.unlicensed && !u.licences.is_empty())
