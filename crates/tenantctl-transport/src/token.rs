@@ -363,8 +363,13 @@ pub struct AccessToken {
 
 impl AccessToken {
     pub fn is_fresh(&self, now: MonoTime) -> bool {
-        now + self.refresh_margin < self.expires_at
+        fresh(now, self.expires_at, self.refresh_margin)
     }
+}
+
+/// A token expiring at `expires_at` is used while more than `refresh_margin` is left.
+fn fresh(now: MonoTime, expires_at: MonoTime, refresh_margin: Duration) -> bool {
+    now + refresh_margin < expires_at
 }
 
 impl fmt::Debug for AccessToken {
@@ -493,7 +498,7 @@ impl TokenProvider {
             SlotState::OnDisk {
                 expires_at,
                 refresh_margin,
-            } if now + *refresh_margin < *expires_at => {
+            } if fresh(now, *expires_at, *refresh_margin) => {
                 if let Some(t) = self.read_disk(tenant, resource) {
                     return Ok(t);
                 }
