@@ -162,6 +162,11 @@ impl ToCell for time::Date {
         Cell::Date(*self)
     }
 }
+impl ToCell for std::sync::Arc<[String]> {
+    fn to_cell(&self) -> Cell {
+        Cell::List(self.to_vec())
+    }
+}
 impl ToCell for Vec<String> {
     fn to_cell(&self) -> Cell {
         Cell::List(self.clone())

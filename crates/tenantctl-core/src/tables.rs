@@ -7,7 +7,9 @@ use crate::exchange::{Mailbox, MailboxStatistics};
 use crate::licences::LicenceCatalog;
 use crate::models::{Customer, DomainInfo, GdapRelationship, SkuUsage, UserInfo};
 use crate::roles::role_name;
-use crate::SkuId;
+use crate::{ObjectId, SkuId};
+use std::collections::HashMap;
+use std::sync::Arc;
 use time::OffsetDateTime;
 
 define_row! {
@@ -103,53 +105,101 @@ impl From<&DomainInfo> for DomainRow {
 
 define_row! {
     /// `users list`: one user and the licences they hold.
+    ///
+    /// Held compactly (issue 13: a running tenant's rows stay in memory until it ends): the id
+    /// as its 16 bytes, and the licence columns shared by every row of the tenant holding the
+    /// same SKUs (see [`UserRows`]).
     #[derive(Clone, Debug, PartialEq)]
     pub struct UserListRow {
         "userPrincipalName": Text => pub user_principal_name: String,
         "displayName": Text => pub display_name: String,
         "accountEnabled": Bool => pub account_enabled: Option<bool>,
         "isLicensed": Bool => pub is_licensed: bool,
-        "licenses": List => pub licenses: Vec<String>,
-        "licenseNames": List => pub license_names: Vec<String>,
+        "licenses": List => pub licenses: Arc<[String]>,
+        "licenseNames": List => pub license_names: Arc<[String]>,
         "usageLocation": Text => pub usage_location: Option<String>,
         "createdDateTime": DateTime => pub created: Option<OffsetDateTime>,
-        "id": Id => pub id: String,
+        "id": Id => pub id: ObjectId,
     }
 }
 
-impl UserListRow {
-    /// `part_of` maps the tenant's SKU ids to part numbers (from its `/subscribedSkus`), so that
-    /// a SKU missing from Microsoft's table still shows its part number.
-    pub fn new(u: &UserInfo, catalog: &LicenceCatalog, part_of: &dyn Fn(SkuId) -> Option<String>) -> UserListRow {
-        let parts: Vec<String> = u
-            .licences
-            .iter()
-            .map(|s| {
-                part_of(*s)
-                    .or_else(|| catalog.by_sku_id(*s).map(|n| n.part_number.clone()))
-                    .unwrap_or_else(|| s.to_string())
-            })
-            .collect();
-        let names = u
-            .licences
-            .iter()
-            .zip(&parts)
-            .map(|(s, p)| catalog.friendly_name(*s, Some(p.as_str())))
-            .collect();
+/// Builds one tenant's [`UserListRow`]s. The rows of users holding the same SKUs share one
+/// copy of their part numbers and names: a tenant has a handful of licence sets and
+/// thousands of users.
+pub struct UserRows<'a> {
+    catalog: &'a LicenceCatalog,
+    /// The tenant's own part numbers (its `/subscribedSkus`), when they were read: a SKU
+    /// missing from Microsoft's table still shows its part number.
+    parts: Option<HashMap<SkuId, String>>,
+    labels: HashMap<Vec<SkuId>, Labels>,
+}
+
+/// A licence set's part numbers and friendly names, one per SKU, in the user's order.
+type Labels = (Arc<[String]>, Arc<[String]>);
+
+impl<'a> UserRows<'a> {
+    pub fn new(catalog: &'a LicenceCatalog) -> UserRows<'a> {
+        UserRows {
+            catalog,
+            parts: None,
+            labels: HashMap::new(),
+        }
+    }
+
+    /// Whether the tenant's part numbers were given.
+    pub fn has_parts(&self) -> bool {
+        self.parts.is_some()
+    }
+
+    /// The tenant's SKU ids and part numbers; they take precedence over Microsoft's table.
+    pub fn set_parts(&mut self, parts: HashMap<SkuId, String>) {
+        self.parts = Some(parts);
+        // Labels built before named the SKUs by the table alone.
+        self.labels.clear();
+    }
+
+    pub fn row(&mut self, u: UserInfo) -> UserListRow {
+        let (licenses, license_names) = match self.labels.get(&u.licences) {
+            Some((p, n)) => (p.clone(), n.clone()),
+            None => {
+                let labels = self.labels_of(&u.licences);
+                self.labels.insert(u.licences.clone(), labels.clone());
+                labels
+            }
+        };
         UserListRow {
-            user_principal_name: u.user_principal_name.clone(),
-            display_name: u.display_name.clone(),
-            account_enabled: u.account_enabled,
             is_licensed: !u.licences.is_empty(),
-            licenses: parts,
-            license_names: names,
-            usage_location: u.usage_location.clone(),
             created: u
                 .created
                 .as_deref()
                 .and_then(|s| OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()),
-            id: u.id.to_string(),
+            user_principal_name: u.user_principal_name,
+            display_name: u.display_name,
+            account_enabled: u.account_enabled,
+            licenses,
+            license_names,
+            usage_location: u.usage_location,
+            id: u.id,
         }
+    }
+
+    fn labels_of(&self, skus: &[SkuId]) -> Labels {
+        let parts: Vec<String> = skus
+            .iter()
+            .map(|s| {
+                self.parts
+                    .as_ref()
+                    .and_then(|p| p.get(s).cloned())
+                    .or_else(|| self.catalog.by_sku_id(*s).map(|n| n.part_number.clone()))
+                    .unwrap_or_else(|| s.to_string())
+            })
+            .collect();
+        let names: Vec<String> = skus
+            .iter()
+            .zip(&parts)
+            .map(|(s, p)| self.catalog.friendly_name(*s, Some(p.as_str())))
+            .collect();
+        (parts.into(), names.into())
     }
 }
 
@@ -415,8 +465,17 @@ mod tests {
             created: Some("2024-01-02T03:04:05Z".into()),
             licences: vec![sku.sku_id],
         };
-        let row = UserListRow::new(&u, LicenceCatalog::builtin(), &|_| None);
-        assert_eq!(row.licenses, ["SPB"]);
+        let mut rows = UserRows::new(LicenceCatalog::builtin());
+        let row = rows.row(u.clone());
+        assert_eq!(*row.licenses, ["SPB".to_owned()]);
+        assert_eq!(*row.license_names, ["Microsoft 365 Business Premium".to_owned()]);
+        assert_eq!(row.id.to_string(), "52eaad04-13a2-4a2f-9ce8-93a294fadf36");
+        // Users holding the same SKUs share their labels; the tenant's own part numbers,
+        // once given, replace the table's (labels built before are not reused).
+        let again = rows.row(u.clone());
+        assert!(Arc::ptr_eq(&row.licenses, &again.licenses));
+        rows.set_parts(HashMap::from([(sku.sku_id, "SPB_TENANT".to_owned())]));
+        assert_eq!(*rows.row(u).licenses, ["SPB_TENANT".to_owned()]);
         assert!(row.created.is_some());
         check(row);
         check(ImportResultRow {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use tenantctl_clients::customers::Source;
 use tenantctl_clients::graph::UserQuery;
 use tenantctl_core::licences::LicenceCatalog;
-use tenantctl_core::tables::{CustomerRow, DomainRow, RelationshipRow, SkuRow, UserListRow};
+use tenantctl_core::tables::{CustomerRow, DomainRow, RelationshipRow, SkuRow, UserListRow, UserRows};
 use tenantctl_core::SkuId;
 use tenantctl_fanout::{Flow, Summary, Target, Targets, TenantCtx, TenantResult};
 use tenantctl_transport::api::ApiError;
@@ -224,7 +224,7 @@ pub async fn users(
                 // they are needed (issue 13): for `--sku <part number>`, or for a skuId
                 // Microsoft's table doesn't know (its part number comes from the tenant).
                 let _p = ctx.permit().await;
-                let mut parts: Option<HashMap<SkuId, String>> = None;
+                let mut rows = UserRows::new(catalog);
                 let wanted: Option<SkuId> = match &q.sku {
                     None => None,
                     Some(SkuArg::Id(id)) => Some(*id),
@@ -234,7 +234,7 @@ pub async fn users(
                             .iter()
                             .find(|s| s.part_number.eq_ignore_ascii_case(p))
                             .map(|s| s.sku_id);
-                        parts = Some(skus.into_iter().map(|s| (s.sku_id, s.part_number)).collect());
+                        rows.set_parts(skus.into_iter().map(|s| (s.sku_id, s.part_number)).collect());
                         // The tenant doesn't have that SKU: nobody holds it.
                         let Some(id) = found else { return Ok(()) };
                         Some(id)
@@ -245,9 +245,9 @@ pub async fn users(
                     let unknown = |u: &tenantctl_core::models::UserInfo| {
                         u.licences.iter().any(|s| catalog.by_sku_id(*s).is_none())
                     };
-                    if parts.is_none() && page.iter().any(unknown) {
+                    if !rows.has_parts() && page.iter().any(unknown) {
                         let skus = graph.subscribed_skus(&tid).await?;
-                        parts = Some(skus.into_iter().map(|s| (s.sku_id, s.part_number)).collect());
+                        rows.set_parts(skus.into_iter().map(|s| (s.sku_id, s.part_number)).collect());
                     }
                     ctx.reserve_exact(page.len());
                     for u in page {
@@ -257,8 +257,7 @@ pub async fn users(
                         {
                             continue;
                         }
-                        let part_of = |s: SkuId| parts.as_ref().and_then(|p| p.get(&s).cloned());
-                        ctx.emit(UserListRow::new(&u, catalog, &part_of));
+                        ctx.emit(rows.row(u));
                     }
                 }
                 Ok(())
