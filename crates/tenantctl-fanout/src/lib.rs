@@ -302,16 +302,22 @@ where
     let targets: Targets = targets.into();
     let count = targets.count();
     let count_ref = &count;
-    let mut results = targets
-        .stream
-        .map(|target| async move {
-            // A slot under the current limit (the stream polls up to the ceiling at once).
-            let slot = tokio::select! {
-                biased;
-                _ = stop.fired() => None,
-                _ = inner_ref.fired() => None,
-                s = limiter_ref.acquire() => Some(s),
-            };
+    // A tenant is taken from the targets only once a slot under the current limit is free,
+    // so whoever feeds them decides which goes next at the last moment (the biggest first,
+    // `tenantctl_ops::targets::prefetch_tokens`). After a stop, the rest are still taken, each
+    // without a slot, and end `cancelled`.
+    let admitted = futures::stream::unfold(targets.stream, move |mut stream| async move {
+        let slot = tokio::select! {
+            biased;
+            _ = stop.fired() => None,
+            _ = inner_ref.fired() => None,
+            s = limiter_ref.acquire() => Some(s),
+        };
+        let target = stream.next().await?;
+        Some(((slot, target), stream))
+    });
+    let results = admitted
+        .map(|(slot, target)| async move {
             let started = clock.now_mono();
             let ctx = Arc::new(TenantCtx {
                 target: target.clone(),
@@ -370,6 +376,7 @@ where
             }
         })
         .buffer_unordered(limits.tenants.max(1));
+    let mut results = Box::pin(results);
     let mut outcomes = vec![];
     while let Some(r) = results.next().await {
         outcomes.push(r.outcome.clone());

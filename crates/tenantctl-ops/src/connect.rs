@@ -175,6 +175,9 @@ pub struct ConnectOptions {
     /// Where access tokens are kept across runs ([`token_cache_path`]); `None`: not kept
     /// (`--no-token-cache`). The sandbox never keeps them.
     pub token_cache: Option<PathBuf>,
+    /// Where tenant sizes from earlier runs are kept ([`sizes_path`]), to start the biggest
+    /// tenants first; `None`: not kept. The sandbox never keeps them.
+    pub sizes: Option<PathBuf>,
 }
 
 /// The on-disk access-token cache: `TENANTCTL_TOKEN_CACHE`, else
@@ -183,6 +186,15 @@ pub fn token_cache_path() -> Option<PathBuf> {
     env("TENANTCTL_TOKEN_CACHE")
         .map(PathBuf::from)
         .or_else(|| dirs::cache_dir().map(|d| d.join("tenantctl").join("tokens.json")))
+}
+
+/// The tenant sizes of earlier runs ([`crate::sizes`]): `tenant-sizes.json` in the token
+/// cache's directory (e.g. `~/.cache/tenantctl/tenant-sizes.json`).
+pub fn sizes_path() -> Option<PathBuf> {
+    token_cache_path().map(|p| match p.parent() {
+        Some(d) => d.join("tenant-sizes.json"),
+        None => PathBuf::from("tenant-sizes.json"),
+    })
 }
 
 /// Empties the on-disk token cache (a new sign-in: the tokens of the previous one must not be

@@ -21,6 +21,7 @@ pub mod list;
 pub mod login;
 pub mod reports;
 pub mod session;
+pub mod sizes;
 pub mod targets;
 
 pub use session::{RunOptions, Session};

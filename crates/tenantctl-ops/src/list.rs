@@ -208,8 +208,10 @@ pub async fn users(
 ) -> Summary {
     let graph = s.graph();
     let catalog = LicenceCatalog::builtin();
+    // A tenant's size is its users (all of them: no filter).
+    let sized = q.filter.is_none() && !q.licensed && !q.unlicensed && q.sku.is_none();
     let q = Arc::new(q);
-    fan_out(
+    let summary = fan_out(
         s,
         targets,
         run,
@@ -265,5 +267,9 @@ pub async fn users(
         },
         on_done,
     )
-    .await
+    .await;
+    if sized {
+        s.sizes().record(crate::sizes::USERS, &summary);
+    }
+    summary
 }

@@ -1,6 +1,7 @@
 //! A connected session: the API door, the partner tenant, and the customer list read once.
 
 use crate::connect::{self, Conn, ConnectOptions};
+use crate::sizes::TenantSizes;
 use anyhow::{anyhow, Result};
 use tenantctl_clients::customers::{self, Source};
 use tenantctl_clients::{Graph, PartnerCenter};
@@ -28,6 +29,7 @@ pub struct Session {
     /// The profile used (for the confirmation before writes).
     pub profile: String,
     customers: OnceCell<CustomerList>,
+    sizes: TenantSizes,
 }
 
 impl Session {
@@ -36,7 +38,16 @@ impl Session {
             conn: connect::connect(o).await?,
             profile: o.profile.clone(),
             customers: OnceCell::new(),
+            sizes: match (&o.sizes, o.sandbox) {
+                (Some(p), false) => TenantSizes::open(p.clone()),
+                _ => TenantSizes::none(),
+            },
         })
+    }
+
+    /// Tenant sizes from earlier runs (to start the biggest tenants first).
+    pub fn sizes(&self) -> &TenantSizes {
+        &self.sizes
     }
 
     pub fn api(&self) -> &Api {

@@ -2,9 +2,11 @@
 //! `--all-tenants`, `--exclude`.
 
 use crate::session::Session;
+use crate::sizes::Weights;
 use anyhow::{anyhow, bail, Result};
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use parking_lot::Mutex;
+use std::collections::BinaryHeap;
 use std::sync::Arc;
 use tenantctl_clients::customers;
 use tenantctl_core::models::Customer;
@@ -14,6 +16,7 @@ use tenantctl_transport::adaptive::{self, AdaptiveConfig, AdaptiveLimit};
 use tenantctl_transport::api::ApiError;
 use tenantctl_transport::cloud::Resource;
 use tenantctl_transport::http::Request;
+use tokio::sync::Notify;
 
 /// The selection as the user gave it.
 #[derive(Clone, Debug, Default)]
@@ -107,9 +110,13 @@ impl ListingCheck {
 /// it ([`customers::Streamed`]): on fleet-1000 the first tenants start after one page instead
 /// of four (issue 13). Returns once the first tenant is known, so that a failure to read the
 /// list at all (bad credentials) is this call's error, as with [`select`].
-pub async fn select_streamed(s: &Session, sel: &Selection) -> Result<Selected> {
+///
+/// With a `workload` ([`crate::sizes`]), the tenants named and not yet started are started
+/// biggest first by their size at an earlier run of it (those it doesn't know first of all).
+pub async fn select_streamed(s: &Session, sel: &Selection, workload: Option<&str>) -> Result<Selected> {
     let mut selected = select_listed(s, sel).await?;
-    selected.targets = prefetch_tokens(s, selected.targets, Resource::Graph);
+    let weights = workload.map(|w| s.sizes().weights(w)).unwrap_or_default();
+    selected.targets = prefetch_tokens(s, selected.targets, Resource::Graph, weights);
     Ok(selected)
 }
 
@@ -119,23 +126,79 @@ pub async fn select_streamed(s: &Session, sel: &Selection) -> Result<Selected> {
 /// tenants as are in flight).
 pub const TOKEN_WINDOW: usize = 256;
 
+/// A tenant named and not yet handed on, in the order it is wanted: biggest first (unknown
+/// size before every known one), then in the order named.
+struct Waiting<T> {
+    weight: u64,
+    seq: u64,
+    item: T,
+}
+
+impl<T> Waiting<T> {
+    fn new(weights: &Weights, id: &TenantId, seq: u64, item: T) -> Waiting<T> {
+        Waiting {
+            weight: weights.of(id).unwrap_or(u64::MAX),
+            seq,
+            item,
+        }
+    }
+}
+
+impl<T> PartialEq for Waiting<T> {
+    fn eq(&self, o: &Self) -> bool {
+        (self.weight, self.seq) == (o.weight, o.seq)
+    }
+}
+impl<T> Eq for Waiting<T> {}
+impl<T> PartialOrd for Waiting<T> {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl<T> Ord for Waiting<T> {
+    /// A max-heap pops the biggest weight, and among equals the first named.
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.weight.cmp(&o.weight).then(o.seq.cmp(&self.seq))
+    }
+}
+
+/// The tenants named and not yet taken by the fan-out (which takes one whenever a lane is
+/// free), and whether the naming is over.
+#[derive(Default)]
+struct Queue {
+    heap: BinaryHeap<Waiting<Target>>,
+    closed: bool,
+}
+
 /// Puts the tenants' tokens off the lanes' critical path: a task reads the targets as they are
-/// named, hands each on to the fan-out at once, and asks for its `resource` token with at most
-/// [`TOKEN_WINDOW`] token requests in flight, in the order the lanes will want them. A lane
+/// named and asks for each one's `resource` token with at most [`TOKEN_WINDOW`] token requests
+/// in flight, in the order the lanes will want them; the fan-out takes the tenants named so far
+/// in that order, biggest first by `weights` (see [`Waiting`]), whenever a lane is free. A lane
 /// that starts before its token has arrived waits on the same request (the token cache is
 /// single-flight), so no token is asked for twice; one that was in the on-disk cache costs no
 /// request at all. A tenant whose token fails fails the same way in its lane (the cache
 /// remembers definite failures for 30 s).
-pub fn prefetch_tokens(s: &Session, targets: Targets, resource: Resource) -> Targets {
+pub fn prefetch_tokens(s: &Session, targets: Targets, resource: Resource, weights: Weights) -> Targets {
     let count = targets.count();
     let feed_count = count.clone();
     let tokens = s.api().tokens.clone();
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Target>();
+    let queue: Arc<(Mutex<Queue>, Notify)> = Arc::default();
+    let feed = queue.clone();
     tokio::spawn(async move {
+        // However this task ends, the fan-out is told that no more tenants come.
+        struct Close(Arc<(Mutex<Queue>, Notify)>);
+        impl Drop for Close {
+            fn drop(&mut self) {
+                self.0 .0.lock().closed = true;
+                self.0 .1.notify_one();
+            }
+        }
+        let close = Close(feed);
         let mut named = targets.into_stream();
-        let mut waiting: std::collections::VecDeque<String> = Default::default();
+        let mut waiting: BinaryHeap<Waiting<String>> = BinaryHeap::new();
         let mut in_flight = tokio::task::JoinSet::new();
         let mut named_all = false;
+        let mut seq = 0;
         loop {
             if count.run_stopped() {
                 // The run stopped: nothing more to prepare; the rest only end `cancelled`.
@@ -143,32 +206,70 @@ pub fn prefetch_tokens(s: &Session, targets: Targets, resource: Resource) -> Tar
                 waiting.clear();
             }
             while in_flight.len() < TOKEN_WINDOW {
-                let Some(tenant) = waiting.pop_front() else { break };
+                let Some(w) = waiting.pop() else { break };
                 let tokens = tokens.clone();
                 in_flight.spawn(async move {
-                    let _ = tokens.token(&tenant, resource).await;
+                    let _ = tokens.token(&w.item, resource).await;
                 });
             }
             if named_all && in_flight.is_empty() {
                 return;
             }
             tokio::select! {
-                t = named.next(), if !named_all => match t {
-                    Some(t) => {
-                        if !count.run_stopped() {
-                            waiting.push_back(t.id.to_string());
+                t = named.next(), if !named_all => {
+                    // With it, every tenant named at the same time (a page of the list, a
+                    // `--tenant` list): the fan-out chooses among all of them.
+                    let mut batch = vec![];
+                    let mut next = t;
+                    loop {
+                        match next {
+                            Some(t) => batch.push(t),
+                            None => named_all = true,
                         }
-                        if tx.send(t).is_err() {
-                            return; // the run was dropped
+                        if named_all {
+                            break;
+                        }
+                        match named.next().now_or_never() {
+                            Some(n) => next = n,
+                            None => break,
                         }
                     }
-                    None => named_all = true,
-                },
+                    if Arc::strong_count(&close.0) == 1 {
+                        return; // the run was dropped
+                    }
+                    let mut q = close.0 .0.lock();
+                    for t in batch {
+                        seq += 1;
+                        if !count.run_stopped() {
+                            waiting.push(Waiting::new(&weights, &t.id, seq, t.id.to_string()));
+                        }
+                        let id = t.id;
+                        q.heap.push(Waiting::new(&weights, &id, seq, t));
+                    }
+                    q.closed |= named_all;
+                    drop(q);
+                    close.0 .1.notify_one();
+                }
                 _ = in_flight.join_next(), if !in_flight.is_empty() => {}
             }
         }
     });
-    let stream = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|t| (t, rx)) });
+    let stream = futures::stream::unfold(queue, |q| async move {
+        loop {
+            {
+                let mut st = q.0.lock();
+                if let Some(w) = st.heap.pop() {
+                    drop(st);
+                    return Some((w.item, q));
+                }
+                if st.closed {
+                    return None;
+                }
+            }
+            // One consumer: a notification sent since the check above is kept as a permit.
+            q.1.notified().await;
+        }
+    });
     Targets::streamed(stream, feed_count)
 }
 

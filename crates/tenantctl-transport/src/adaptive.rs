@@ -150,6 +150,10 @@ struct State {
     quiet_until: MonoTime,
     /// Below this, slow start (TCP's `ssthresh`).
     threshold: f64,
+    /// After a cut, congestion avoidance grows the limit by at most one per this much time
+    /// (the quiet time of the last cut's `Retry-After`), and last grew it then.
+    growth_gap: Duration,
+    last_growth: MonoTime,
     stats: AdaptiveStats,
 }
 
@@ -192,6 +196,8 @@ impl AdaptiveLimit {
                 // Slow start up to the ceiling until the first congestion event (TCP's initial
                 // `ssthresh` is "arbitrarily high", RFC 5681 §3.1).
                 threshold: config.max.max(1) as f64,
+                growth_gap: Duration::ZERO,
+                last_growth: MonoTime::ZERO,
                 stats: AdaptiveStats {
                     limit: initial,
                     min_limit: initial,
@@ -258,7 +264,19 @@ impl AdaptiveLimit {
                     } else {
                         let before = s.limit as usize;
                         let step = if s.limit < s.threshold { 1.0 } else { 1.0 / s.limit };
-                        s.limit = (s.limit + step).min(max);
+                        let next = (s.limit + step).min(max);
+                        // Congestion avoidance after a cut: one more at most per quiet time
+                        // (half the cut's `Retry-After`). Answers to 30 ms requests otherwise
+                        // undid a cut long before the app's budget refilled, and with every
+                        // lane taken as soon as the limit allowed, the fleet over-ran it
+                        // again at once (a cut every second, twice the 429s).
+                        if next as usize > before && s.limit >= s.threshold {
+                            if now < s.last_growth + s.growth_gap {
+                                return;
+                            }
+                            s.last_growth = now;
+                        }
+                        s.limit = next;
                         s.limit as usize > before
                     }
                 }
@@ -274,6 +292,8 @@ impl AdaptiveLimit {
                         s.threshold = s.limit;
                         s.last_cut = Some(now);
                         s.quiet_until = now + after.unwrap_or(Duration::ZERO).mul_f64(QUIET);
+                        s.growth_gap = after.unwrap_or(Duration::ZERO).mul_f64(QUIET);
+                        s.last_growth = now;
                         s.stats.cuts += 1;
                         s.stats.min_limit = s.stats.min_limit.min(s.limit as usize);
                         tracing::debug!(limit = s.limit as usize, ?signal, "congestion: tenants in flight cut");
@@ -445,8 +465,21 @@ mod tests {
         assert_eq!(l.limit(), 4, "1/4 + 1/4.25 + … < 1");
         l.on_answer(c.now_mono(), Signal::Clean);
         assert_eq!(l.limit(), 5);
-        for _ in 0..10_000 {
+        // After a cut for a 1 s `Retry-After`: one more at most per half second.
+        for _ in 0..100 {
             l.on_answer(c.now_mono(), Signal::Clean);
+        }
+        assert_eq!(l.limit(), 5, "not within half a second of the last growth");
+        c.advance(Duration::from_millis(500));
+        for _ in 0..10 {
+            l.on_answer(c.now_mono(), Signal::Clean);
+        }
+        assert_eq!(l.limit(), 6);
+        for _ in 0..200 {
+            c.advance(Duration::from_millis(500));
+            for _ in 0..50 {
+                l.on_answer(c.now_mono(), Signal::Clean);
+            }
         }
         assert_eq!(l.limit(), 40, "the ceiling (--concurrency) holds");
     }

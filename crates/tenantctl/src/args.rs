@@ -49,7 +49,8 @@ pub struct Global {
     #[arg(short, long, global = true, help_heading = "Global options")]
     pub quiet: bool,
     /// Don't keep access tokens across runs (by default they are, 0600, in
-    /// <cache dir>/tenantctl/tokens.json or TENANTCTL_TOKEN_CACHE, until they expire).
+    /// <cache dir>/tenantctl/tokens.json or TENANTCTL_TOKEN_CACHE, until they expire), nor
+    /// the tenant sizes beside them (tenant-sizes.json: the biggest tenants start first).
     #[arg(
         long,
         global = true,
@@ -72,6 +73,11 @@ impl Global {
                 None
             } else {
                 tenantctl_ops::connect::token_cache_path()
+            },
+            sizes: if self.no_token_cache {
+                None
+            } else {
+                tenantctl_ops::connect::sizes_path()
             },
         }
     }

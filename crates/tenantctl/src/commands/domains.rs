@@ -77,7 +77,7 @@ pub async fn exec(g: &Global, a: Args) -> Result<i32> {
             output,
             fanout,
         } => {
-            let selected = targets::select_streamed(&session, &tenants.selection()).await?;
+            let selected = targets::select_streamed(&session, &tenants.selection(), None).await?;
             let sink = ui::open_sink(&output, Tenanted::<DomainRow>::schema(), &["tenantName", "domain"])?;
             let run = ui::run_options(&fanout);
             let mut w = RowWriter::streamed(sink, selected.count(), g.quiet);

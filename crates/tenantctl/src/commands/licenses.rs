@@ -72,7 +72,7 @@ pub async fn exec(g: &Global, a: Args) -> Result<i32> {
             fanout,
         } => {
             let session = Session::connect(&g.connect_options()).await?;
-            let selected = targets::select_streamed(&session, &tenants.selection()).await?;
+            let selected = targets::select_streamed(&session, &tenants.selection(), None).await?;
             let sink = ui::open_sink(&output, Tenanted::<SkuRow>::schema(), &["tenantName", "license"])?;
             let run = ui::run_options(&fanout);
             let mut w = RowWriter::streamed(sink, selected.count(), g.quiet);

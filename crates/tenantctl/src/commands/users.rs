@@ -11,7 +11,7 @@ use tenantctl_core::rows::Tenanted;
 use tenantctl_core::tables::UserListRow;
 use tenantctl_ops::import::{self, ImportOptions};
 use tenantctl_ops::list::{self, SkuArg, UsersQuery};
-use tenantctl_ops::{files, targets, Session};
+use tenantctl_ops::{files, sizes, targets, Session};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -189,7 +189,7 @@ async fn list_users(g: &Global, l: ListArgs) -> Result<i32> {
         sku: l.sku.as_deref().map(SkuArg::parse).transpose()?,
     };
     let session = Session::connect(&g.connect_options()).await?;
-    let selected = targets::select_streamed(&session, &l.tenants.selection()).await?;
+    let selected = targets::select_streamed(&session, &l.tenants.selection(), Some(sizes::USERS)).await?;
     let sink = ui::open_sink(
         &l.output,
         Tenanted::<UserListRow>::schema(),

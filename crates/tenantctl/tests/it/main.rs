@@ -12,5 +12,6 @@ mod e2e_promises;
 mod e2e_reliability;
 mod e2e_reports;
 mod e2e_simulator_modes;
+mod e2e_sizes;
 mod e2e_token_cache;
 mod e2e_writes;
