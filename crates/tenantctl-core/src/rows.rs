@@ -122,6 +122,12 @@ impl ToCell for String {
         Cell::Text(self.clone())
     }
 }
+/// Short strings (a display name, a country code) held inline: no allocation of their own.
+impl ToCell for compact_str::CompactString {
+    fn to_cell(&self) -> Cell {
+        Cell::Text(self.to_string())
+    }
+}
 impl ToCell for &'static str {
     fn to_cell(&self) -> Cell {
         Cell::Text((*self).to_owned())

@@ -8,6 +8,7 @@ use crate::licences::LicenceCatalog;
 use crate::models::{Customer, DomainInfo, GdapRelationship, SkuUsage, UserInfo};
 use crate::roles::role_name;
 use crate::{ObjectId, SkuId};
+use compact_str::CompactString;
 use std::collections::HashMap;
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -107,17 +108,18 @@ define_row! {
     /// `users list`: one user and the licences they hold.
     ///
     /// Held compactly (issue 13: a running tenant's rows stay in memory until it ends): the id
-    /// as its 16 bytes, and the licence columns shared by every row of the tenant holding the
-    /// same SKUs (see [`UserRows`]).
+    /// as its 16 bytes, the licence columns shared by every row of the tenant holding the
+    /// same SKUs (see [`UserRows`]), and strings of up to 24 bytes (most display names, the
+    /// country code) inline instead of in an allocation of their own.
     #[derive(Clone, Debug, PartialEq)]
     pub struct UserListRow {
-        "userPrincipalName": Text => pub user_principal_name: String,
-        "displayName": Text => pub display_name: String,
+        "userPrincipalName": Text => pub user_principal_name: CompactString,
+        "displayName": Text => pub display_name: CompactString,
         "accountEnabled": Bool => pub account_enabled: Option<bool>,
         "isLicensed": Bool => pub is_licensed: bool,
         "licenses": List => pub licenses: Arc<[String]>,
         "licenseNames": List => pub license_names: Arc<[String]>,
-        "usageLocation": Text => pub usage_location: Option<String>,
+        "usageLocation": Text => pub usage_location: Option<CompactString>,
         "createdDateTime": DateTime => pub created: Option<OffsetDateTime>,
         "id": Id => pub id: ObjectId,
     }
@@ -173,12 +175,12 @@ impl<'a> UserRows<'a> {
                 .created
                 .as_deref()
                 .and_then(|s| OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()),
-            user_principal_name: u.user_principal_name,
-            display_name: u.display_name,
+            user_principal_name: u.user_principal_name.into(),
+            display_name: u.display_name.into(),
             account_enabled: u.account_enabled,
             licenses,
             license_names,
-            usage_location: u.usage_location,
+            usage_location: u.usage_location.map(CompactString::from),
             id: u.id,
         }
     }
