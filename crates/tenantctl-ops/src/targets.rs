@@ -217,8 +217,9 @@ pub fn prefetch_tokens(s: &Session, targets: Targets, resource: Resource, weight
             }
             tokio::select! {
                 t = named.next(), if !named_all => {
-                    // With it, every tenant named at the same time (a page of the list, a
-                    // `--tenant` list): the fan-out chooses among all of them.
+                    // This tenant and every other one named at the same time (a page of the
+                    // list, a `--tenant` list) go in as one batch: the fan-out chooses among
+                    // all of them, not among those that happened to arrive first.
                     let mut batch = vec![];
                     let mut next = t;
                     loop {

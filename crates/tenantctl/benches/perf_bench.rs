@@ -899,11 +899,14 @@ fn targets(results: &[ScenarioResult]) {
     let find = |name: &str| results.iter().find(|r| r.name == name);
     match find("fleet-1000") {
         Some(r) => {
-            for (kind, limit) in [("first", 2.0), ("cold", 2.0), ("warm", 1.5)] {
+            // `first` (nothing on disk yet) is beyond the targets: shown against the
+            // cold one's limit, for what a partner's very first run costs.
+            for (kind, limit) in [("cold", 2.0), ("warm", 1.5), ("first", 2.0)] {
                 let w = worst(r.runs.iter().filter(|x| x.kind == kind), |x| x.wall).unwrap_or(f64::NAN);
                 let crit = r.runs.iter().find(|x| x.kind == kind).map_or(f64::NAN, |x| x.crit);
+                let extra = if kind == "first" { " (extra)" } else { "" };
                 target(
-                    &format!("fleet-1000 {kind} wall ≤ {limit:.1} s"),
+                    &format!("fleet-1000 {kind} wall ≤ {limit:.1} s{extra}"),
                     format!("{w:.2} s (critical path {crit:.2} s)"),
                     w <= limit,
                 );
