@@ -50,6 +50,12 @@ impl Weights {
     }
 }
 
+impl FromIterator<(TenantId, u64)> for Weights {
+    fn from_iter<I: IntoIterator<Item = (TenantId, u64)>>(it: I) -> Weights {
+        Weights(it.into_iter().map(|(t, n)| (key(&t), n)).collect())
+    }
+}
+
 /// A tenant's key in the file: the first 8 bytes of SHA-256 over a fixed prefix and its id.
 fn key(tenant: &TenantId) -> u64 {
     let d = ring::digest::digest(

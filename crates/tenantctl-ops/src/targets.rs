@@ -533,4 +533,20 @@ mod tests {
         let none = pick(&list, &TenantSelector::parse("Northwind"), "Northwind", "--tenant").unwrap();
         assert!(none.is_none());
     }
+
+    /// Issue 13: the next tenant is the biggest known from an earlier run; a tenant of unknown
+    /// size (a new customer) comes before every known one; equals in the order named.
+    #[test]
+    fn waiting_tenants_come_out_unknown_first_then_biggest_then_in_the_order_named() {
+        let id = |n: u128| TenantId(uuid::Uuid::from_u128(n));
+        let weights: Weights = [(id(1), 5), (id(2), 6077), (id(3), 5), (id(4), 120)]
+            .into_iter()
+            .collect();
+        let mut heap = BinaryHeap::new();
+        for (seq, n) in [1, 2, 3, 4, 5, 6].into_iter().enumerate() {
+            heap.push(Waiting::new(&weights, &id(n), seq as u64, n));
+        }
+        let order: Vec<u128> = std::iter::from_fn(|| heap.pop().map(|w| w.item)).collect();
+        assert_eq!(order, [5, 6, 2, 4, 1, 3]);
+    }
 }
