@@ -134,14 +134,9 @@ struct Waiting<T> {
     item: T,
 }
 
-impl<T> Waiting<T> {
-    fn new(weights: &Weights, id: &TenantId, seq: u64, item: T) -> Waiting<T> {
-        Waiting {
-            weight: weights.of(id).unwrap_or(u64::MAX),
-            seq,
-            item,
-        }
-    }
+/// A tenant's place in that order: its size, or above every size when unknown.
+fn weight_of(weights: &Weights, id: &TenantId) -> u64 {
+    weights.of(id).unwrap_or(u64::MAX)
 }
 
 impl<T> PartialEq for Waiting<T> {
@@ -195,7 +190,7 @@ pub fn prefetch_tokens(s: &Session, targets: Targets, resource: Resource, weight
         }
         let close = Close(feed);
         let mut named = targets.into_stream();
-        let mut waiting: BinaryHeap<Waiting<String>> = BinaryHeap::new();
+        let mut waiting: BinaryHeap<Waiting<TenantId>> = BinaryHeap::new();
         let mut in_flight = tokio::task::JoinSet::new();
         let mut named_all = false;
         let mut seq = 0;
@@ -209,7 +204,7 @@ pub fn prefetch_tokens(s: &Session, targets: Targets, resource: Resource, weight
                 let Some(w) = waiting.pop() else { break };
                 let tokens = tokens.clone();
                 in_flight.spawn(async move {
-                    let _ = tokens.token(&w.item, resource).await;
+                    let _ = tokens.token(&w.item.to_string(), resource).await;
                 });
             }
             if named_all && in_flight.is_empty() {
@@ -241,11 +236,11 @@ pub fn prefetch_tokens(s: &Session, targets: Targets, resource: Resource, weight
                     let mut q = close.0 .0.lock();
                     for t in batch {
                         seq += 1;
+                        let weight = weight_of(&weights, &t.id);
                         if !count.run_stopped() {
-                            waiting.push(Waiting::new(&weights, &t.id, seq, t.id.to_string()));
+                            waiting.push(Waiting { weight, seq, item: t.id });
                         }
-                        let id = t.id;
-                        q.heap.push(Waiting::new(&weights, &id, seq, t));
+                        q.heap.push(Waiting { weight, seq, item: t });
                     }
                     q.closed |= named_all;
                     drop(q);
@@ -544,7 +539,11 @@ mod tests {
             .collect();
         let mut heap = BinaryHeap::new();
         for (seq, n) in [1, 2, 3, 4, 5, 6].into_iter().enumerate() {
-            heap.push(Waiting::new(&weights, &id(n), seq as u64, n));
+            heap.push(Waiting {
+                weight: weight_of(&weights, &id(n)),
+                seq: seq as u64,
+                item: n,
+            });
         }
         let order: Vec<u128> = std::iter::from_fn(|| heap.pop().map(|w| w.item)).collect();
         assert_eq!(order, [5, 6, 2, 4, 1, 3]);

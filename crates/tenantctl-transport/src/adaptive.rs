@@ -270,14 +270,17 @@ impl AdaptiveLimit {
                         // undid a cut long before the app's budget refilled, and with every
                         // lane taken as soon as the limit allowed, the fleet over-ran it
                         // again at once (a cut every second, twice the 429s).
-                        if next as usize > before && s.limit >= s.threshold {
-                            if now < s.last_growth + s.growth_gap {
-                                return;
+                        let one_more = next as usize > before;
+                        let avoiding = s.limit >= s.threshold;
+                        if one_more && avoiding && now < s.last_growth + s.growth_gap {
+                            false
+                        } else {
+                            if one_more && avoiding {
+                                s.last_growth = now;
                             }
-                            s.last_growth = now;
+                            s.limit = next;
+                            one_more
                         }
-                        s.limit = next;
-                        s.limit as usize > before
                     }
                 }
                 Signal::Throttled {
@@ -291,8 +294,9 @@ impl AdaptiveLimit {
                         s.limit = (s.limit / 2.0).floor().max(1.0);
                         s.threshold = s.limit;
                         s.last_cut = Some(now);
-                        s.quiet_until = now + after.unwrap_or(Duration::ZERO).mul_f64(QUIET);
-                        s.growth_gap = after.unwrap_or(Duration::ZERO).mul_f64(QUIET);
+                        let quiet = after.unwrap_or(Duration::ZERO).mul_f64(QUIET);
+                        s.quiet_until = now + quiet;
+                        s.growth_gap = quiet;
                         s.last_growth = now;
                         s.stats.cuts += 1;
                         s.stats.min_limit = s.stats.min_limit.min(s.limit as usize);

@@ -63,22 +63,16 @@ pub struct Global {
 
 impl Global {
     pub fn connect_options(&self) -> ConnectOptions {
+        // `--no-token-cache` keeps nothing across runs: neither tokens nor tenant sizes.
+        let keep = !self.no_token_cache;
         ConnectOptions {
             sandbox: self.sandbox,
             ca_file: self.ca_file.clone(),
             endpoint: self.endpoint.clone(),
             cloud: self.cloud.clone(),
             profile: self.profile.clone(),
-            token_cache: if self.no_token_cache {
-                None
-            } else {
-                tenantctl_ops::connect::token_cache_path()
-            },
-            sizes: if self.no_token_cache {
-                None
-            } else {
-                tenantctl_ops::connect::sizes_path()
-            },
+            token_cache: keep.then(tenantctl_ops::connect::token_cache_path).flatten(),
+            sizes: keep.then(tenantctl_ops::connect::sizes_path).flatten(),
         }
     }
 }
